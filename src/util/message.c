@@ -35,7 +35,7 @@ static size_t slen(const char *s)
     return s ? strlen(s) + 1 : 0;
 }
 
-static const char *pack_str(struct packer *k, const char *s)
+static char *pack_str(struct packer *k, const char *s)
 {
     if (s == NULL) {
         return NULL;
@@ -99,7 +99,7 @@ struct wb_message *wb_message_new(const char *channel_id, const struct wb_inboun
     }
     struct packer k = { base, 0 };
 
-    m->channel_id = (char *)pack_str(&k, channel_id);
+    m->channel_id = pack_str(&k, channel_id);
     m->in = *in;
     m->in.external_id = pack_str(&k, in->external_id);
     m->in.sender_id = pack_str(&k, in->sender_id);

@@ -1,0 +1,6 @@
+#include <stdio.h>
+int main(void)
+{
+    puts("warblerctl " WB_VERSION);
+    return 0;
+}
