@@ -46,6 +46,12 @@ struct wb_http_request {
 /* Case-insensitive header lookup; NULL if absent. Thread: any. */
 const char *wb_http_header_get(const struct wb_header *h, size_t n, const char *name);
 
+/*
+ * Milliseconds to wait from a Retry-After value (delta-seconds or an
+ * HTTP-date), capped at one day; 0 when absent or unreadable. Pure.
+ */
+int64_t wb_http_retry_after_ms(const char *value, int64_t now_ms);
+
 /* The HTTP answer to a webhook (arena or static memory). */
 struct wb_http_answer {
     int status;
@@ -151,6 +157,12 @@ struct wb_connector_ops {
     const char *name;                   /* the `type` word in warbler.conf */
     const struct wb_conf_schema *schema; /* per-channel settings */
     struct wb_channel_caps caps;
+    /*
+     * Non-standard request headers verify/parse read (NULL-terminated, may
+     * be NULL); standard ones (Content-Type, Authorization, ...) are always
+     * passed.
+     */
+    const char *const *headers;
 
     /* Make an instance from the filled conf struct (borrowed: copy what is kept). */
     enum wb_status (*create)(const struct wb_host *host, const char *channel_id,

@@ -33,7 +33,9 @@ struct wb_store_options {
 /*
  * Open a connection. A read-write open creates the database if needed and
  * runs pending migrations (keyed by the schema version), all before
- * returning. Thread: the owning thread.
+ * returning. A read-only open never migrates and fails (WB_ERR_STORAGE)
+ * unless the file is at this build's schema version; writes through it
+ * fail with WB_ERR_STORAGE. Thread: the owning thread.
  */
 WB_NODISCARD enum wb_status wb_store_open(const struct wb_store_options *opt,
                                           struct wb_store **out, struct wb_err *err);
@@ -42,13 +44,21 @@ void wb_store_close(struct wb_store *st);
 /* Schema version after migrations. */
 int wb_store_schema_version(struct wb_store *st);
 
+/*
+ * Transactions. begin fails with WB_ERR_INVAL when one is already open.
+ * When commit fails the transaction is still open: call rollback.
+ * rollback is a no-op without an open transaction.
+ */
 WB_NODISCARD enum wb_status wb_store_begin(struct wb_store *st, struct wb_err *err);
 WB_NODISCARD enum wb_status wb_store_commit(struct wb_store *st, struct wb_err *err);
 void wb_store_rollback(struct wb_store *st);
 
 /*
  * Savepoints, so one bad message in a batch is rolled back alone.
- * Names are fixed by the driver; they nest.
+ * Names are fixed by the driver; they nest. Only inside a transaction
+ * (WB_ERR_INVAL otherwise). Close each savepoint with exactly one of
+ * release (keep its work) or rollback_to (undo its work and close it;
+ * the transaction goes on).
  */
 WB_NODISCARD enum wb_status wb_store_savepoint(struct wb_store *st, struct wb_err *err);
 WB_NODISCARD enum wb_status wb_store_release(struct wb_store *st, struct wb_err *err);
@@ -120,7 +130,10 @@ void wb_conversation_free(struct wb_conversation *c);
  * whose topic equals topic and that was updated within topic_window_ms
  * (when topic is not NULL); else, when topic is NULL, the newest open
  * (not resolved) conversation of the contact on the channel.
- * Returns WB_ERR_NOTFOUND when none matches.
+ * A topic_window_ms <= 0 means the topic is not used (as in struct
+ * wb_inbound): the call then behaves as if topic were NULL.
+ * Returns WB_ERR_NOTFOUND when none matches. out is owned by the caller
+ * on WB_OK (free with wb_conversation_free()).
  */
 WB_NODISCARD enum wb_status wb_store_conversation_match(struct wb_store *st, int64_t contact_id,
                                                         const char *channel_id,
@@ -214,6 +227,7 @@ struct wb_outbox_new {
     const char *channel_id;
     const char *recipient_id; /* identity external id */
     int64_t next_attempt_ms;
+    int64_t now_ms;           /* creation time; 0 = use next_attempt_ms */
 };
 
 /* Add an outbox row; the idempotency key is derived from the row id. */
@@ -234,7 +248,8 @@ struct wb_outbox_item {
     enum wb_author author;
     char *subject;         /* may be NULL */
     char *idempotency_key;
-    char **thread_refs;    /* external ids in the conversation, oldest first */
+    char **thread_refs;    /* external ids of the conversation's messages on this
+                              channel, oldest first, at most the 20 newest */
     size_t n_thread_refs;
     int attempts;          /* attempts made so far */
     int64_t next_attempt_ms;
@@ -256,7 +271,16 @@ WB_NODISCARD enum wb_status wb_store_outbox_pending(struct wb_store *st, int64_t
                                                    size_t *n_out, struct wb_err *err);
 void wb_outbox_items_free(struct wb_outbox_item *v, size_t n);
 
-/* Mark delivered: sets the message's external id (may be NULL) and delivery state. */
+/*
+ * sent, retry and dead change only a pending row: WB_ERR_NOTFOUND when the
+ * row does not exist or has already left the pending state.
+ */
+
+/*
+ * Mark delivered: sets the message's external id (may be NULL: keep the
+ * current one) and delivery state. WB_ERR_DUPLICATE if that external id is
+ * already stored on the channel (nothing is changed then).
+ */
 WB_NODISCARD enum wb_status wb_store_outbox_sent(struct wb_store *st, int64_t id,
                                                 const char *external_id, int attempts,
                                                 int64_t now_ms, struct wb_err *err);
@@ -264,7 +288,7 @@ WB_NODISCARD enum wb_status wb_store_outbox_sent(struct wb_store *st, int64_t id
 WB_NODISCARD enum wb_status wb_store_outbox_retry(struct wb_store *st, int64_t id, int attempts,
                                                  int64_t next_attempt_ms, const char *error,
                                                  struct wb_err *err);
-/* Give up: state dead, the error kept for the agent. */
+/* Give up: state dead, the error kept for the agent (also on the message). */
 WB_NODISCARD enum wb_status wb_store_outbox_dead(struct wb_store *st, int64_t id, int attempts,
                                                 const char *error, int64_t now_ms,
                                                 struct wb_err *err);

@@ -1,0 +1,612 @@
+/*
+ * core.c - the core thread: group-committed ingest pipeline.
+ *
+ * DESIGN: see core.h. The queue carries three kinds of items: inbound
+ * messages, delivery reports from the http thread, and a new bot to swap
+ * in. A batch is whatever arrived within batch_wait of the first item, up
+ * to batch_max; it runs in one transaction, so one fsync covers many
+ * messages. Each message runs inside a savepoint: a message the store
+ * refuses is answered with an error while the rest of the batch commits.
+ *
+ * Thread: the core thread owns the store connection and the bot pointer.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <warbler/log.h>
+#include <warbler/store.h>
+
+#include "bot.h"
+#include "channels.h"
+#include "core.h"
+#include "metrics.h"
+#include "outbox.h"
+#include "queue.h"
+
+enum item_kind {
+    ITEM_MSG = 0,
+    ITEM_REPORT,
+    ITEM_BOT,
+};
+
+struct item {
+    enum item_kind kind;
+    union {
+        struct wb_message *msg;
+        struct wb_send_report *report;
+        struct wb_bot *bot;
+    } u;
+};
+
+struct result {
+    enum wb_status st;
+    int64_t conversation_id;
+    int64_t message_id;
+    bool duplicate;
+};
+
+struct wb_core {
+    const struct wb_config *cfg;
+    struct wb_host host;
+    struct wb_store *store;
+    struct wb_bot *bot;
+    struct wb_queue *q;
+    struct wb_outbox *outbox;
+    pthread_t thread;
+    bool started;
+    /* core-thread scratch, sized batch_max */
+    struct item **batch;
+    struct result *results;
+    int64_t *new_outbox;
+    size_t n_new_outbox;
+};
+
+/* ---- host services ---- */
+
+static enum wb_status host_submit_take(const struct wb_host *host, struct wb_message *m)
+{
+    return wb_core_submit_take(host->core, m);
+}
+
+static void host_set_state(const struct wb_host *host, const char *channel_id,
+                           enum wb_channel_state state, const char *reason)
+{
+    (void)host;
+    wb_channel_set_state(wb_channel_stats_get(channel_id), state, reason);
+}
+
+static void item_free(void *p)
+{
+    struct item *it = p;
+    if (it == NULL) {
+        return;
+    }
+    switch (it->kind) {
+    case ITEM_MSG:
+        if (it->u.msg->done != NULL) {
+            it->u.msg->done(it->u.msg->done_ctx, it->u.msg, WB_ERR_BUSY, 0, 0, false);
+        }
+        wb_message_free(it->u.msg);
+        break;
+    case ITEM_REPORT:
+        free(it->u.report);
+        break;
+    case ITEM_BOT:
+        wb_bot_free(it->u.bot);
+        break;
+    }
+    free(it);
+}
+
+enum wb_status wb_core_submit_take(struct wb_core *core, struct wb_message *m)
+{
+    struct item *it = wb_calloc(1, sizeof(*it));
+    it->kind = ITEM_MSG;
+    it->u.msg = m;
+    enum wb_status st = wb_queue_push(core->q, it);
+    if (st != WB_OK) {
+        atomic_fetch_add(&wb_metrics.core_busy, 1);
+        item_free(it); /* calls m->done with WB_ERR_BUSY */
+        return WB_ERR_BUSY;
+    }
+    return WB_OK;
+}
+
+static enum wb_status report_to_core(void *ctx, struct wb_send_report *r)
+{
+    struct wb_core *core = ctx;
+    struct item *it = wb_calloc(1, sizeof(*it));
+    it->kind = ITEM_REPORT;
+    it->u.report = r;
+    if (wb_queue_push(core->q, it) != WB_OK) {
+        free(it);
+        return WB_ERR_BUSY;
+    }
+    return WB_OK;
+}
+
+void wb_core_swap_bot_take(struct wb_core *core, struct wb_bot *bot)
+{
+    struct item *it = wb_calloc(1, sizeof(*it));
+    it->kind = ITEM_BOT;
+    it->u.bot = bot;
+    if (wb_queue_push_wait(core->q, it) != WB_OK) {
+        item_free(it);
+    }
+}
+
+size_t wb_core_queue_len(struct wb_core *core)
+{
+    return wb_queue_len(core->q);
+}
+
+/* ---- the pipeline ---- */
+
+/* The customer's previous message in the conversation, for follow-ups. */
+static char *previous_text(struct wb_core *c, int64_t conv_id, int64_t seq)
+{
+    struct wb_stored_message *v = NULL;
+    size_t n = 0;
+    char *prev = NULL;
+    if (seq <= 1 || wb_store_messages_list(c->store, conv_id, seq > 11 ? seq - 11 : 0, 10, &v, &n,
+                                           NULL) != WB_OK) {
+        return NULL;
+    }
+    for (size_t i = n; i-- > 0;) {
+        if (v[i].seq < seq && v[i].author == WB_AUTHOR_CONTACT && v[i].text != NULL) {
+            prev = wb_strdup(v[i].text);
+            break;
+        }
+    }
+    wb_stored_messages_free(v, n);
+    return prev;
+}
+
+struct ctx {
+    const struct wb_message *m;
+    const struct wb_inbound *in;
+    int64_t now;
+    int64_t identity_id;
+    struct wb_conversation conv;
+    size_t max_text;
+};
+
+/* Write a bot reply and its outbox row; update the owner on handoff. */
+static enum wb_status write_reply(struct wb_core *c, struct ctx *x, const struct wb_bot_reply *r,
+                                  struct wb_err *err)
+{
+    struct wb_store_message sm;
+    struct wb_outbox_new on;
+    int64_t mid, seq, oid;
+    enum wb_status st;
+
+    memset(&sm, 0, sizeof(sm));
+    sm.conversation_id = x->conv.id;
+    sm.direction = WB_DIR_OUT;
+    sm.author = WB_AUTHOR_BOT;
+    sm.channel_id = x->m->channel_id;
+    sm.identity_id = x->identity_id;
+    sm.text = r->text;
+    sm.delivery = WB_DELIVERY_PENDING;
+    sm.created_ms = x->now;
+    st = wb_store_message_append(c->store, &sm, &mid, &seq, err);
+    if (st != WB_OK) {
+        return st;
+    }
+    memset(&on, 0, sizeof(on));
+    on.message_id = mid;
+    on.conversation_id = x->conv.id;
+    on.channel_id = x->m->channel_id;
+    on.recipient_id = x->in->sender_id;
+    on.next_attempt_ms = x->now;
+    st = wb_store_outbox_add(c->store, &on, &oid, err);
+    if (st == WB_OK) {
+        st = wb_store_event_append(c->store, "message.created", x->conv.id, mid, x->now, NULL, err);
+    }
+    if (st == WB_OK && r->action == WB_BOT_HANDOFF) {
+        st = wb_store_conversation_set_owner(c->store, x->conv.id, WB_OWNER_QUEUED, x->now, err);
+        if (st == WB_OK) {
+            st = wb_store_event_append(c->store, "conversation.queued", x->conv.id, 0, x->now,
+                                       NULL, err);
+        }
+    }
+    if (st == WB_OK) {
+        c->new_outbox[c->n_new_outbox++] = oid;
+    }
+    return st;
+}
+
+static enum wb_status run_bot(struct wb_core *c, struct ctx *x, int64_t seq, struct wb_err *err)
+{
+    struct wb_bot_query q;
+    struct wb_bot_reply r;
+    enum wb_status st;
+    char *prev = previous_text(c, x->conv.id, seq);
+
+    memset(&q, 0, sizeof(q));
+    memset(&r, 0, sizeof(r));
+    q.text = x->in->text ? x->in->text : "";
+    q.prev_text = prev;
+    q.max_len = x->max_text;
+    st = wb_bot_answer(c->bot, &q, &r, err);
+    free(prev);
+    if (st != WB_OK) {
+        /* a bot failure must not lose the message: hand off silently */
+        wb_log(WB_LOG_WARN, "bot: conv=%lld: %s; queued for an agent", (long long)x->conv.id,
+               err ? err->msg : wb_status_str(st));
+        return wb_store_conversation_set_owner(c->store, x->conv.id, WB_OWNER_QUEUED, x->now,
+                                               err);
+    }
+    if (r.action != WB_BOT_SILENT && r.text != NULL && r.text[0] != '\0') {
+        st = write_reply(c, x, &r, err);
+    }
+    wb_bot_reply_free(&r);
+    return st;
+}
+
+static enum wb_status find_conversation(struct wb_core *c, struct ctx *x, int64_t contact_id,
+                                        struct wb_err *err)
+{
+    const struct wb_inbound *in = x->in;
+    enum wb_status st = wb_store_conversation_match(
+        c->store, contact_id, x->m->channel_id, in->thread_refs, in->n_thread_refs, in->topic,
+        in->topic_window_ms, x->now, &x->conv, err);
+    if (st == WB_ERR_NOTFOUND) {
+        return wb_store_conversation_create(c->store, contact_id, x->m->channel_id, in->subject,
+                                            in->topic, x->now, &x->conv, err);
+    }
+    if (st == WB_OK && x->conv.owner == WB_OWNER_RESOLVED) {
+        /* the customer wrote again: the conversation reopens with the bot */
+        st = wb_store_conversation_set_owner(c->store, x->conv.id, WB_OWNER_BOT, x->now, err);
+        x->conv.owner = WB_OWNER_BOT;
+    }
+    return st;
+}
+
+static enum wb_status ingest(struct wb_core *c, struct ctx *x, struct result *res,
+                             struct wb_err *err)
+{
+    const struct wb_inbound *in = x->in;
+    struct wb_msg_ref ref;
+    struct wb_store_message sm;
+    int64_t contact_id, seq;
+    enum wb_status st;
+
+    st = wb_store_message_find(c->store, x->m->channel_id, in->external_id, &ref, err);
+    if (st == WB_OK) {
+        res->conversation_id = ref.conversation_id;
+        res->message_id = ref.message_id;
+        res->duplicate = true;
+        return WB_OK;
+    }
+    if (st != WB_ERR_NOTFOUND) {
+        return st;
+    }
+    st = wb_store_identity_resolve(c->store, x->m->channel_id, in->sender_id, in->sender_name,
+                                   in->sender_email, x->now, &contact_id, &x->identity_id, err);
+    if (st == WB_OK) {
+        st = find_conversation(c, x, contact_id, err);
+    }
+    if (st != WB_OK) {
+        return st;
+    }
+    memset(&sm, 0, sizeof(sm));
+    sm.conversation_id = x->conv.id;
+    sm.direction = WB_DIR_IN;
+    sm.author = WB_AUTHOR_CONTACT;
+    sm.channel_id = x->m->channel_id;
+    sm.external_id = in->external_id;
+    sm.identity_id = x->identity_id;
+    sm.text = in->text ? in->text : "";
+    sm.full_text = in->full_text;
+    sm.subject = in->subject;
+    sm.raw = in->raw;
+    sm.raw_len = in->raw_len;
+    sm.created_ms = x->now;
+    st = wb_store_message_append(c->store, &sm, &res->message_id, &seq, err);
+    if (st == WB_OK) {
+        res->conversation_id = x->conv.id;
+        st = wb_store_event_append(c->store, "message.created", x->conv.id, res->message_id,
+                                   x->now, NULL, err);
+    }
+    if (st == WB_OK && x->conv.owner == WB_OWNER_BOT && !in->no_auto_reply) {
+        st = run_bot(c, x, seq, err);
+    }
+    return st;
+}
+
+static void process_message(struct wb_core *c, const struct wb_chanset *cs, struct wb_message *m,
+                            struct result *res)
+{
+    const struct wb_channel *ch = wb_chanset_find(cs, m->channel_id);
+    struct ctx x;
+    struct wb_err err;
+    size_t outbox_mark = c->n_new_outbox;
+
+    memset(&x, 0, sizeof(x));
+    memset(res, 0, sizeof(*res));
+    wb_err_clear(&err);
+    x.m = m;
+    x.in = &m->in;
+    x.now = wb_now_ms();
+    x.max_text = ch != NULL ? ch->ops->caps.max_text : 0;
+    res->st = wb_store_savepoint(c->store, &err);
+    if (res->st == WB_OK) {
+        res->st = ingest(c, &x, res, &err);
+        if (res->st == WB_OK) {
+            res->st = wb_store_release(c->store, &err);
+        } else {
+            wb_store_rollback_to(c->store);
+            c->n_new_outbox = outbox_mark;
+        }
+    }
+    wb_conversation_free(&x.conv);
+    if (res->st != WB_OK) {
+        wb_log(WB_LOG_ERROR, "core: %s message %s not stored: %s", m->channel_id,
+               m->in.external_id, err.msg[0] ? err.msg : wb_status_str(res->st));
+    }
+}
+
+static void process_report(struct wb_core *c, const struct wb_send_report *r)
+{
+    struct wb_err err;
+    enum wb_status st;
+    int64_t now = wb_now_ms();
+
+    wb_err_clear(&err);
+    switch (r->kind) {
+    case WB_REPORT_SENT:
+        st = wb_store_outbox_sent(c->store, r->outbox_id, r->external_id[0] ? r->external_id : NULL,
+                                  r->attempts, now, &err);
+        atomic_fetch_sub(&wb_metrics.outbox_depth, 1);
+        break;
+    case WB_REPORT_RETRY:
+        st = wb_store_outbox_retry(c->store, r->outbox_id, r->attempts, r->next_attempt_ms,
+                                   r->error, &err);
+        break;
+    case WB_REPORT_DEAD:
+    default:
+        st = wb_store_outbox_dead(c->store, r->outbox_id, r->attempts, r->error, now, &err);
+        atomic_fetch_sub(&wb_metrics.outbox_depth, 1);
+        break;
+    }
+    if (st == WB_OK && r->kind != WB_REPORT_RETRY) {
+        st = wb_store_event_append(c->store,
+                                   r->kind == WB_REPORT_SENT ? "message.sent" : "message.failed",
+                                   r->conversation_id, r->message_id, now, NULL, &err);
+    }
+    if (st != WB_OK) {
+        wb_log(WB_LOG_ERROR, "core: outbox item %lld: %s", (long long)r->outbox_id, err.msg);
+    }
+}
+
+/* Hand the rows written by the committed batch to the http thread. */
+static void dispatch_outbox(struct wb_core *c)
+{
+    for (size_t i = 0; i < c->n_new_outbox; i++) {
+        struct wb_outbox_item *it = wb_calloc(1, sizeof(*it));
+        struct wb_err err;
+        if (wb_store_outbox_get(c->store, c->new_outbox[i], it, &err) != WB_OK) {
+            wb_log(WB_LOG_ERROR, "core: outbox item %lld: %s", (long long)c->new_outbox[i],
+                   err.msg);
+            free(it);
+            continue;
+        }
+        atomic_fetch_add(&wb_metrics.outbox_depth, 1);
+        wb_outbox_submit_take(c->outbox, it);
+    }
+    c->n_new_outbox = 0;
+}
+
+static void complete(struct wb_core *c, size_t n, bool committed)
+{
+    int64_t now_mono = wb_mono_ms();
+    for (size_t i = 0; i < n; i++) {
+        struct item *it = c->batch[i];
+        if (it->kind == ITEM_MSG) {
+            struct wb_message *m = it->u.msg;
+            struct result *r = &c->results[i];
+            struct wb_channel_stats *s = wb_channel_stats_get(m->channel_id);
+            if (!committed && r->st == WB_OK) {
+                r->st = WB_ERR_STORAGE;
+            }
+            if (r->st == WB_OK) {
+                atomic_fetch_add(r->duplicate ? &s->duplicates : &s->inbound, 1);
+                wb_histogram_observe(&wb_metrics.ingest_seconds,
+                                     (double)(now_mono - m->received_mono_ms) / 1e3);
+            }
+            if (m->done != NULL) {
+                m->done(m->done_ctx, m, r->st, r->conversation_id, r->message_id, r->duplicate);
+            }
+            wb_message_free(m);
+        } else if (it->kind == ITEM_REPORT) {
+            free(it->u.report);
+        }
+        free(it);
+    }
+}
+
+static void run_batch(struct wb_core *c, size_t n)
+{
+    struct wb_err err;
+    size_t n_msgs = 0;
+    bool committed = false;
+    struct wb_chanset *cs = wb_chanset_acquire();
+
+    /* bot swaps first, outside the transaction */
+    for (size_t i = 0; i < n; i++) {
+        if (c->batch[i]->kind == ITEM_BOT) {
+            wb_bot_free(c->bot);
+            c->bot = c->batch[i]->u.bot;
+            c->batch[i]->u.bot = NULL;
+            wb_log(WB_LOG_NOTICE, "bot: knowledge base swapped (%zu articles)",
+                   wb_bot_article_count(c->bot));
+        }
+    }
+    c->n_new_outbox = 0;
+    if (wb_store_begin(c->store, &err) == WB_OK) {
+        for (size_t i = 0; i < n; i++) {
+            if (c->batch[i]->kind == ITEM_MSG) {
+                process_message(c, cs, c->batch[i]->u.msg, &c->results[i]);
+                n_msgs++;
+            } else if (c->batch[i]->kind == ITEM_REPORT) {
+                process_report(c, c->batch[i]->u.report);
+            }
+        }
+        committed = wb_store_commit(c->store, &err) == WB_OK;
+        if (!committed) {
+            wb_store_rollback(c->store);
+        }
+    }
+    wb_chanset_release(cs);
+    if (!committed) {
+        atomic_fetch_add(&wb_metrics.commit_failures, 1);
+        wb_log(WB_LOG_ERROR, "core: batch of %zu not committed: %s", n, err.msg);
+        c->n_new_outbox = 0;
+    } else {
+        atomic_fetch_add(&wb_metrics.batches, 1);
+        if (n_msgs > 0) {
+            wb_histogram_observe(&wb_metrics.batch_size, (double)n_msgs);
+        }
+        dispatch_outbox(c);
+    }
+    complete(c, n, committed);
+}
+
+static void *core_main(void *arg)
+{
+    struct wb_core *c = arg;
+    size_t max = (size_t)c->cfg->core.batch_max;
+    for (;;) {
+        size_t n = wb_queue_pop_batch(c->q, (void **)c->batch, max, -1, c->cfg->core.batch_wait_ms);
+        if (n == 0) {
+            break; /* closed and drained */
+        }
+        run_batch(c, n);
+    }
+    return NULL;
+}
+
+/* ---- lifecycle ---- */
+
+enum wb_status wb_core_new(const struct wb_config *cfg, struct wb_core **out, struct wb_err *err)
+{
+    struct wb_core *c = wb_calloc(1, sizeof(*c));
+    struct wb_store_options so;
+    enum wb_status st;
+
+    c->cfg = cfg;
+    c->host.core = c;
+    c->host.submit_take = host_submit_take;
+    c->host.set_state = host_set_state;
+    memset(&so, 0, sizeof(so));
+    so.driver = "sqlite";
+    so.path = cfg->store.path;
+    so.busy_timeout_ms = cfg->store.busy_timeout_ms;
+    so.synchronous_full = cfg->store.synchronous_full;
+    st = wb_store_open(&so, &c->store, err);
+    if (st == WB_OK) {
+        st = wb_bot_new(cfg->bot, &c->bot, err);
+    }
+    if (st == WB_OK) {
+        st = wb_outbox_new(&cfg->outbox, report_to_core, c, &c->outbox, err);
+    }
+    if (st != WB_OK) {
+        wb_core_free(c);
+        return st;
+    }
+    c->q = wb_queue_new((size_t)cfg->core.queue_depth);
+    c->batch = wb_calloc((size_t)cfg->core.batch_max, sizeof(*c->batch));
+    c->results = wb_calloc((size_t)cfg->core.batch_max, sizeof(*c->results));
+    /* at most one reply per message in a batch */
+    c->new_outbox = wb_calloc((size_t)cfg->core.batch_max, sizeof(*c->new_outbox));
+    *out = c;
+    return WB_OK;
+}
+
+const struct wb_host *wb_core_host(struct wb_core *core)
+{
+    return &core->host;
+}
+
+/* Queue every pending row left by an earlier run. Thread: main, before the core thread. */
+static enum wb_status load_pending(struct wb_core *c, struct wb_err *err)
+{
+    int64_t after = 0;
+    size_t total = 0;
+    for (;;) {
+        struct wb_outbox_item *v = NULL;
+        size_t n = 0;
+        enum wb_status st = wb_store_outbox_pending(c->store, after, 256, &v, &n, err);
+        if (st != WB_OK) {
+            return st;
+        }
+        for (size_t i = 0; i < n; i++) {
+            struct wb_outbox_item *it = wb_malloc(sizeof(*it));
+            *it = v[i]; /* move: the array slot is not freed below */
+            after = it->id;
+            atomic_fetch_add(&wb_metrics.outbox_depth, 1);
+            wb_outbox_submit_take(c->outbox, it);
+        }
+        free(v);
+        total += n;
+        if (n < 256) {
+            break;
+        }
+    }
+    if (total > 0) {
+        wb_log(WB_LOG_NOTICE, "outbox: %zu pending deliveries resumed", total);
+    }
+    return WB_OK;
+}
+
+enum wb_status wb_core_start(struct wb_core *core, struct wb_err *err)
+{
+    enum wb_status st = wb_outbox_start(core->outbox, err);
+    if (st == WB_OK) {
+        st = load_pending(core, err);
+    }
+    if (st != WB_OK) {
+        return st;
+    }
+    if (pthread_create(&core->thread, NULL, core_main, core) != 0) {
+        return wb_err_set(err, WB_ERR_INTERNAL, "core: cannot start the core thread");
+    }
+    core->started = true;
+    return WB_OK;
+}
+
+void wb_core_stop(struct wb_core *core)
+{
+    if (core == NULL) {
+        return;
+    }
+    if (core->q != NULL) {
+        wb_queue_close(core->q);
+    }
+    if (core->started) {
+        (void)pthread_join(core->thread, NULL);
+        core->started = false;
+    }
+    wb_outbox_stop(core->outbox);
+}
+
+void wb_core_free(struct wb_core *core)
+{
+    if (core == NULL) {
+        return;
+    }
+    wb_core_stop(core);
+    wb_outbox_free(core->outbox);
+    if (core->q != NULL) {
+        wb_queue_free(core->q, item_free);
+    }
+    wb_bot_free(core->bot);
+    wb_store_close(core->store);
+    free(core->batch);
+    free(core->results);
+    free(core->new_outbox);
+    free(core);
+}

@@ -1,0 +1,598 @@
+/*
+ * outbox.c - the http thread: one libcurl multi loop for every outbound
+ * HTTP request.
+ *
+ * DESIGN: items arrive through a bounded queue that this thread drains at
+ * the top of every iteration into a min-heap ordered by due time, so the
+ * core's push never waits long and this thread never waits on the core.
+ * Due items become curl easy handles (at most max_inflight at once); the
+ * connector builds each request and reads each response. Backoff is
+ * exponential with jitter and never shorter than the peer's Retry-After.
+ * The loop sleeps in curl_multi_poll() and is woken by curl_multi_wakeup()
+ * when an item is submitted or at stop.
+ *
+ * Thread: the http thread owns the CURLM, every easy handle and the heap.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <curl/curl.h>
+
+#include <warbler/log.h>
+
+#include "channels.h"
+#include "metrics.h"
+#include "outbox.h"
+#include "queue.h"
+
+#define MAX_RESP_BODY    (64 * 1024)
+#define MAX_RESP_HEADERS 64
+
+struct job {
+    struct wb_outbox_item *it;
+    int64_t due_ms;
+    CURL *easy;
+    struct curl_slist *hdrs;
+    struct wb_arena arena;
+    struct wb_buf body;
+    struct wb_header resp_hdrs[MAX_RESP_HEADERS];
+    size_t n_resp_hdrs;
+    int64_t start_mono;
+    size_t fly_idx; /* index in ob->flying while in flight */
+    char errbuf[CURL_ERROR_SIZE];
+};
+
+struct wb_outbox {
+    struct wb_conf_outbox conf;
+    wb_report_fn report;
+    void *report_ctx;
+    struct wb_queue *intake;
+    CURLM *multi;
+    pthread_t thread;
+    bool started;
+    atomic_bool stopping;
+    /* thread-owned */
+    struct job **heap;
+    size_t n_heap, cap_heap;
+    struct job **flying; /* jobs attached to the multi handle */
+    size_t inflight;
+    struct wb_send_report **unsent; /* reports the core queue had no room for */
+    size_t n_unsent, cap_unsent;
+    uint64_t rng;
+};
+
+/* ---- small helpers ---- */
+
+static uint64_t rng_next(uint64_t *s)
+{
+    /* xorshift64*: jitter only, not security */
+    uint64_t x = *s;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *s = x;
+    return x * 0x2545F4914F6CDD1DULL;
+}
+
+int64_t wb_outbox_backoff_ms(const struct wb_conf_outbox *conf, int attempts, uint64_t rnd)
+{
+    int64_t d = conf->backoff_base_ms;
+    for (int i = 1; i < attempts && d < conf->backoff_max_ms; i++) {
+        d *= 2;
+    }
+    if (d > conf->backoff_max_ms) {
+        d = conf->backoff_max_ms;
+    }
+    int64_t half = d / 2;
+    return half + (half > 0 ? (int64_t)(rnd % (uint64_t)(half + 1)) : 0);
+}
+
+static void job_free(struct job *j)
+{
+    if (j == NULL) {
+        return;
+    }
+    if (j->it != NULL) {
+        wb_outbox_item_free(j->it);
+        free(j->it);
+    }
+    if (j->easy != NULL) {
+        curl_easy_cleanup(j->easy);
+    }
+    curl_slist_free_all(j->hdrs);
+    wb_arena_free(&j->arena);
+    wb_buf_free(&j->body);
+    free(j);
+}
+
+static void job_reset_attempt(struct job *j)
+{
+    curl_slist_free_all(j->hdrs);
+    j->hdrs = NULL;
+    wb_arena_free(&j->arena);
+    wb_buf_reset(&j->body);
+    j->n_resp_hdrs = 0;
+    j->errbuf[0] = '\0';
+}
+
+/* ---- heap by due time ---- */
+
+static void heap_push(struct wb_outbox *ob, struct job *j)
+{
+    if (ob->n_heap == ob->cap_heap) {
+        ob->cap_heap = ob->cap_heap ? ob->cap_heap * 2 : 64;
+        ob->heap = wb_realloc(ob->heap, ob->cap_heap * sizeof(*ob->heap));
+    }
+    size_t i = ob->n_heap++;
+    while (i > 0 && ob->heap[(i - 1) / 2]->due_ms > j->due_ms) {
+        ob->heap[i] = ob->heap[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    ob->heap[i] = j;
+}
+
+static struct job *heap_pop(struct wb_outbox *ob)
+{
+    struct job *top = ob->heap[0];
+    struct job *last = ob->heap[--ob->n_heap];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= ob->n_heap) {
+            break;
+        }
+        if (c + 1 < ob->n_heap && ob->heap[c + 1]->due_ms < ob->heap[c]->due_ms) {
+            c++;
+        }
+        if (ob->heap[c]->due_ms >= last->due_ms) {
+            break;
+        }
+        ob->heap[i] = ob->heap[c];
+        i = c;
+    }
+    if (ob->n_heap > 0) {
+        ob->heap[i] = last;
+    }
+    return top;
+}
+
+/* ---- reports ---- */
+
+static void report_push(struct wb_outbox *ob, struct wb_send_report *r)
+{
+    if (ob->n_unsent == 0 && ob->report(ob->report_ctx, r) == WB_OK) {
+        return;
+    }
+    if (ob->n_unsent == ob->cap_unsent) {
+        ob->cap_unsent = ob->cap_unsent ? ob->cap_unsent * 2 : 64;
+        ob->unsent = wb_realloc(ob->unsent, ob->cap_unsent * sizeof(*ob->unsent));
+    }
+    ob->unsent[ob->n_unsent++] = r;
+}
+
+static void reports_flush(struct wb_outbox *ob)
+{
+    size_t done = 0;
+    while (done < ob->n_unsent && ob->report(ob->report_ctx, ob->unsent[done]) == WB_OK) {
+        done++;
+    }
+    memmove(ob->unsent, ob->unsent + done, (ob->n_unsent - done) * sizeof(*ob->unsent));
+    ob->n_unsent -= done;
+}
+
+static struct wb_send_report *report_new(const struct job *j, enum wb_report_kind kind)
+{
+    struct wb_send_report *r = wb_calloc(1, sizeof(*r));
+    r->outbox_id = j->it->id;
+    r->conversation_id = j->it->conversation_id;
+    r->message_id = j->it->message_id;
+    r->kind = kind;
+    r->attempts = j->it->attempts;
+    return r;
+}
+
+/*
+ * Settle one attempt: report it, and either free the job or put it back
+ * on the heap for the next attempt.
+ */
+static void settle(struct wb_outbox *ob, struct job *j, const struct wb_send_result *res,
+                   struct wb_channel_stats *stats)
+{
+    struct wb_send_report *r;
+    int64_t now = wb_now_ms();
+
+    if (res->outcome == WB_SEND_OK) {
+        r = report_new(j, WB_REPORT_SENT);
+        (void)snprintf(r->external_id, sizeof(r->external_id), "%s", res->external_id);
+        if (stats != NULL) {
+            atomic_fetch_add(&stats->sent, 1);
+            wb_channel_set_state(stats, WB_CHANNEL_UP, NULL);
+        }
+        report_push(ob, r);
+        job_free(j);
+        return;
+    }
+    if (stats != NULL) {
+        atomic_fetch_add(&stats->send_failed, 1);
+    }
+    if (res->outcome == WB_SEND_PERMANENT || j->it->attempts >= ob->conf.max_attempts) {
+        r = report_new(j, WB_REPORT_DEAD);
+        (void)snprintf(r->error, sizeof(r->error), "%s", res->reason);
+        atomic_fetch_add(&wb_metrics.outbox_dead, 1);
+        if (stats != NULL) {
+            atomic_fetch_add(&stats->dead, 1);
+        }
+        wb_log(WB_LOG_WARN, "outbox: item %lld for %s is dead after %d attempt(s): %s",
+               (long long)j->it->id, j->it->channel_id, j->it->attempts, res->reason);
+        report_push(ob, r);
+        job_free(j);
+        return;
+    }
+    int64_t delay = wb_outbox_backoff_ms(&ob->conf, j->it->attempts, rng_next(&ob->rng));
+    if (res->retry_after_ms > delay) {
+        delay = res->retry_after_ms;
+    }
+    if (stats != NULL) {
+        wb_channel_set_state(stats, WB_CHANNEL_DEGRADED, res->reason);
+    }
+    atomic_fetch_add(&wb_metrics.outbox_retries, 1);
+    r = report_new(j, WB_REPORT_RETRY);
+    r->next_attempt_ms = now + delay;
+    (void)snprintf(r->error, sizeof(r->error), "%s", res->reason);
+    wb_log(WB_LOG_INFO, "outbox: item %lld attempt %d failed (%s), retry in %lld ms",
+           (long long)j->it->id, j->it->attempts, res->reason, (long long)delay);
+    report_push(ob, r);
+    j->due_ms = now + delay;
+    job_reset_attempt(j);
+    heap_push(ob, j);
+}
+
+static void settle_error(struct wb_outbox *ob, struct job *j, enum wb_send_outcome outcome,
+                         const char *reason, struct wb_channel_stats *stats)
+{
+    struct wb_send_result res;
+    memset(&res, 0, sizeof(res));
+    res.outcome = outcome;
+    (void)snprintf(res.reason, sizeof(res.reason), "%s", reason);
+    settle(ob, j, &res, stats);
+}
+
+/* ---- curl ---- */
+
+static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
+{
+    struct job *j = ud;
+    size_t n = size * nmemb;
+    /* keep the first MAX_RESP_BODY bytes; the rest is read and dropped */
+    size_t room = j->body.len < MAX_RESP_BODY ? MAX_RESP_BODY - j->body.len : 0;
+    if (room > 0 && wb_buf_append(&j->body, p, n < room ? n : room) != WB_OK) {
+        return 0;
+    }
+    return n;
+}
+
+static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
+{
+    struct job *j = ud;
+    size_t n = size * nmemb;
+    const char *colon = memchr(p, ':', n);
+    if (colon == NULL || j->n_resp_hdrs >= MAX_RESP_HEADERS) {
+        if (n > 5 && memcmp(p, "HTTP/", 5) == 0) {
+            j->n_resp_hdrs = 0; /* a new response (after 100 or a redirect) */
+        }
+        return n;
+    }
+    size_t vlen = n - (size_t)(colon + 1 - p);
+    const char *v = colon + 1;
+    while (vlen > 0 && (*v == ' ' || *v == '\t')) {
+        v++;
+        vlen--;
+    }
+    while (vlen > 0 && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' ')) {
+        vlen--;
+    }
+    j->resp_hdrs[j->n_resp_hdrs].name = wb_arena_strndup(&j->arena, p, (size_t)(colon - p));
+    j->resp_hdrs[j->n_resp_hdrs].value = wb_arena_strndup(&j->arena, v, vlen);
+    j->n_resp_hdrs++;
+    return n;
+}
+
+static void outbound_from_item(const struct wb_outbox_item *it, struct wb_outbound *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->outbox_id = it->id;
+    o->idempotency_key = it->idempotency_key;
+    o->channel_id = it->channel_id;
+    o->conversation_id = it->conversation_id;
+    o->message_id = it->message_id;
+    o->recipient_id = it->recipient_id;
+    o->recipient_name = it->recipient_name;
+    o->recipient_email = it->recipient_email;
+    o->text = it->text;
+    o->author = it->author;
+    o->subject = it->subject;
+    o->thread_refs = (const char *const *)it->thread_refs;
+    o->n_thread_refs = it->n_thread_refs;
+    o->attempt = it->attempts;
+}
+
+static enum wb_status easy_setup(struct wb_outbox *ob, struct job *j, const struct wb_http_out *req)
+{
+    CURL *e = j->easy;
+    (void)curl_easy_reset(e);
+    for (size_t i = 0; i < req->n_headers; i++) {
+        char *h = wb_arena_printf(&j->arena, "%s: %s", req->headers[i].name, req->headers[i].value);
+        if (strpbrk(h, "\r\n") != NULL) {
+            return WB_ERR_INVAL;
+        }
+        j->hdrs = curl_slist_append(j->hdrs, h);
+    }
+    j->hdrs = curl_slist_append(j->hdrs, "Expect:");
+    (void)curl_easy_setopt(e, CURLOPT_URL, req->url);
+    (void)curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    (void)curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    (void)curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)ob->conf.timeout_ms);
+    (void)curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)ob->conf.timeout_ms);
+    (void)curl_easy_setopt(e, CURLOPT_HTTPHEADER, j->hdrs);
+    (void)curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->errbuf);
+    (void)curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    (void)curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
+    (void)curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    (void)curl_easy_setopt(e, CURLOPT_HEADERDATA, j);
+    (void)curl_easy_setopt(e, CURLOPT_PRIVATE, j);
+    (void)curl_easy_setopt(e, CURLOPT_USERAGENT, "warbler/" WB_VERSION);
+    if (strcmp(req->method, "GET") != 0) {
+        (void)curl_easy_setopt(e, CURLOPT_POST, 1L);
+        (void)curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)req->body_len);
+        (void)curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body ? (const char *)req->body : "");
+        if (strcmp(req->method, "POST") != 0) {
+            (void)curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
+        }
+    }
+    return WB_OK;
+}
+
+/* Start one attempt of a due job. */
+static void job_start(struct wb_outbox *ob, struct job *j)
+{
+    struct wb_chanset *cs = wb_chanset_acquire();
+    const struct wb_channel *ch = wb_chanset_find(cs, j->it->channel_id);
+    struct wb_channel_stats *stats = wb_channel_stats_get(j->it->channel_id);
+    struct wb_outbound o;
+    struct wb_http_out req;
+    struct wb_err err;
+
+    j->it->attempts++;
+    if (ch == NULL || ch->ops->build_send == NULL) {
+        wb_chanset_release(cs);
+        settle_error(ob, j, WB_SEND_PERMANENT,
+                     ch == NULL ? "channel is no longer configured"
+                                : "channel has no HTTP sender",
+                     stats);
+        return;
+    }
+    outbound_from_item(j->it, &o);
+    memset(&req, 0, sizeof(req));
+    wb_err_clear(&err);
+    enum wb_status st = ch->ops->build_send(ch->inst, &o, &j->arena, &req, &err);
+    wb_chanset_release(cs);
+    if (st != WB_OK) {
+        settle_error(ob, j, WB_SEND_PERMANENT, err.msg[0] ? err.msg : wb_status_str(st), stats);
+        return;
+    }
+    if (j->easy == NULL) {
+        j->easy = curl_easy_init();
+    }
+    if (j->easy == NULL || easy_setup(ob, j, &req) != WB_OK) {
+        settle_error(ob, j, WB_SEND_PERMANENT, "cannot build the HTTP request", stats);
+        return;
+    }
+    j->start_mono = wb_mono_ms();
+    if (curl_multi_add_handle(ob->multi, j->easy) != CURLM_OK) {
+        settle_error(ob, j, WB_SEND_RETRY, "curl_multi_add_handle failed", stats);
+        return;
+    }
+    j->fly_idx = ob->inflight;
+    ob->flying[ob->inflight++] = j;
+}
+
+static enum wb_status transport_status(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_OPERATION_TIMEDOUT:
+        return WB_ERR_TIMEOUT;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+        return WB_ERR_TLS;
+    default:
+        return WB_ERR_IO;
+    }
+}
+
+/* A finished transfer: let the connector read it, then settle. */
+static void job_finish(struct wb_outbox *ob, struct job *j, CURLcode rc)
+{
+    struct wb_chanset *cs = wb_chanset_acquire();
+    const struct wb_channel *ch = wb_chanset_find(cs, j->it->channel_id);
+    struct wb_channel_stats *stats = wb_channel_stats_get(j->it->channel_id);
+    struct wb_http_resp resp;
+    struct wb_send_result res;
+    struct wb_outbound o;
+    long code = 0;
+
+    (void)curl_multi_remove_handle(ob->multi, j->easy);
+    ob->flying[j->fly_idx] = ob->flying[--ob->inflight];
+    ob->flying[j->fly_idx]->fly_idx = j->fly_idx;
+    wb_histogram_observe(&wb_metrics.send_seconds, (double)(wb_mono_ms() - j->start_mono) / 1e3);
+    memset(&resp, 0, sizeof(resp));
+    memset(&res, 0, sizeof(res));
+    resp.transport = rc == CURLE_OK ? WB_OK : transport_status(rc);
+    resp.transport_error = j->errbuf[0] ? j->errbuf : curl_easy_strerror(rc);
+    if (rc == CURLE_OK) {
+        (void)curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &code);
+    }
+    resp.status = code;
+    resp.headers = j->resp_hdrs;
+    resp.n_headers = j->n_resp_hdrs;
+    resp.body = (const uint8_t *)j->body.data;
+    resp.body_len = j->body.len;
+    resp.now_ms = wb_now_ms();
+    if (ch == NULL) {
+        res.outcome = WB_SEND_PERMANENT;
+        (void)snprintf(res.reason, sizeof(res.reason), "channel is no longer configured");
+    } else {
+        outbound_from_item(j->it, &o);
+        (void)ch->ops->read_send_result(ch->inst, &o, &resp, &res);
+    }
+    wb_chanset_release(cs);
+    settle(ob, j, &res, stats);
+}
+
+/* ---- the loop ---- */
+
+static void drain_intake(struct wb_outbox *ob)
+{
+    void *items[256];
+    size_t n;
+    while ((n = wb_queue_pop_batch(ob->intake, items, WB_ARRAY_LEN(items), 0, 0)) > 0) {
+        for (size_t i = 0; i < n; i++) {
+            struct job *j = wb_calloc(1, sizeof(*j));
+            j->it = items[i];
+            j->due_ms = j->it->next_attempt_ms;
+            wb_buf_init(&j->body, MAX_RESP_BODY);
+            heap_push(ob, j);
+        }
+    }
+}
+
+static int next_wait_ms(struct wb_outbox *ob)
+{
+    int64_t wait = 1000;
+    if (ob->n_unsent > 0) {
+        wait = 10;
+    }
+    if (ob->n_heap > 0 && ob->inflight < (size_t)ob->conf.max_inflight) {
+        int64_t d = ob->heap[0]->due_ms - wb_now_ms();
+        if (d < wait) {
+            wait = d < 0 ? 0 : d;
+        }
+    }
+    return (int)wait;
+}
+
+static void *outbox_main(void *arg)
+{
+    struct wb_outbox *ob = arg;
+    int running = 0;
+
+    while (!atomic_load(&ob->stopping)) {
+        drain_intake(ob);
+        reports_flush(ob);
+        int64_t now = wb_now_ms();
+        while (ob->n_heap > 0 && ob->inflight < (size_t)ob->conf.max_inflight &&
+               ob->heap[0]->due_ms <= now) {
+            job_start(ob, heap_pop(ob));
+        }
+        (void)curl_multi_perform(ob->multi, &running);
+        CURLMsg *msg;
+        int left;
+        while ((msg = curl_multi_info_read(ob->multi, &left)) != NULL) {
+            if (msg->msg == CURLMSG_DONE) {
+                struct job *j = NULL;
+                (void)curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j);
+                job_finish(ob, j, msg->data.result);
+            }
+        }
+        (void)curl_multi_poll(ob->multi, NULL, 0, next_wait_ms(ob), NULL);
+    }
+    return NULL;
+}
+
+enum wb_status wb_outbox_new(const struct wb_conf_outbox *conf, wb_report_fn report,
+                             void *report_ctx, struct wb_outbox **out, struct wb_err *err)
+{
+    struct wb_outbox *ob = wb_calloc(1, sizeof(*ob));
+    ob->conf = *conf;
+    ob->report = report;
+    ob->report_ctx = report_ctx;
+    ob->intake = wb_queue_new(4096);
+    ob->flying = wb_calloc((size_t)conf->max_inflight, sizeof(*ob->flying));
+    ob->multi = curl_multi_init();
+    if (ob->multi == NULL) {
+        wb_queue_free(ob->intake, NULL);
+        free(ob);
+        return wb_err_set(err, WB_ERR_INTERNAL, "outbox: curl_multi_init failed");
+    }
+    (void)curl_multi_setopt(ob->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)conf->max_inflight);
+    if (getrandom(&ob->rng, sizeof(ob->rng), 0) != (ssize_t)sizeof(ob->rng) || ob->rng == 0) {
+        ob->rng = (uint64_t)wb_now_ms() | 1;
+    }
+    *out = ob;
+    return WB_OK;
+}
+
+enum wb_status wb_outbox_start(struct wb_outbox *ob, struct wb_err *err)
+{
+    if (pthread_create(&ob->thread, NULL, outbox_main, ob) != 0) {
+        return wb_err_set(err, WB_ERR_INTERNAL, "outbox: cannot start the http thread");
+    }
+    ob->started = true;
+    return WB_OK;
+}
+
+void wb_outbox_submit_take(struct wb_outbox *ob, struct wb_outbox_item *it)
+{
+    if (wb_queue_push_wait(ob->intake, it) != WB_OK) {
+        /* stopping: the row stays pending in the store and is loaded next start */
+        wb_outbox_item_free(it);
+        free(it);
+        return;
+    }
+    (void)curl_multi_wakeup(ob->multi);
+}
+
+void wb_outbox_stop(struct wb_outbox *ob)
+{
+    if (ob == NULL || !ob->started) {
+        return;
+    }
+    atomic_store(&ob->stopping, true);
+    wb_queue_close(ob->intake);
+    (void)curl_multi_wakeup(ob->multi);
+    (void)pthread_join(ob->thread, NULL);
+    ob->started = false;
+}
+
+static void free_item(void *p)
+{
+    wb_outbox_item_free(p);
+    free(p);
+}
+
+void wb_outbox_free(struct wb_outbox *ob)
+{
+    if (ob == NULL) {
+        return;
+    }
+    wb_outbox_stop(ob);
+    for (size_t i = 0; i < ob->n_heap; i++) {
+        job_free(ob->heap[i]);
+    }
+    free(ob->heap);
+    for (size_t i = 0; i < ob->inflight; i++) {
+        (void)curl_multi_remove_handle(ob->multi, ob->flying[i]->easy);
+        job_free(ob->flying[i]);
+    }
+    free(ob->flying);
+    for (size_t i = 0; i < ob->n_unsent; i++) {
+        free(ob->unsent[i]);
+    }
+    free(ob->unsent);
+    wb_queue_free(ob->intake, free_item);
+    (void)curl_multi_cleanup(ob->multi);
+    free(ob);
+}
