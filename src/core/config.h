@@ -28,7 +28,7 @@ struct wb_conf_http {
 
 struct wb_conf_store {
     int driver;             /* index into {"sqlite", NULL} */
-    char *path;             /* PATH; default "<state_dir>/warbler.db" when empty */
+    char *path;             /* PATH; the loader fills in "<state_dir>/warbler.db" when empty */
     int64_t busy_timeout_ms;
     bool synchronous_full;
 };
@@ -84,6 +84,11 @@ struct wb_config {
 WB_NODISCARD enum wb_status wb_config_load_string(const char *text, size_t len, const char *name,
                                                   const char *dir, struct wb_config **out,
                                                   struct wb_err *err);
+/*
+ * Read path (at most 16 MiB) and load it as above, with name = path and dir
+ * = the absolute directory of path (relative paths and @include resolve
+ * there). WB_ERR_IO when the file cannot be read.
+ */
 WB_NODISCARD enum wb_status wb_config_load_file(const char *path, struct wb_config **out,
                                                 struct wb_err *err);
 void wb_config_free(struct wb_config *cfg);

@@ -1,0 +1,317 @@
+/*
+ * tokenize.c - terms for retrieval from Chinese, English and mixed text.
+ *
+ * Design: Chinese has no spaces, so a run of Han characters becomes
+ * overlapping bigrams (退款政策 -> 退款 款政 政策), which needs no dictionary
+ * and matches any word of two or more characters; a lone character stays a
+ * unigram. Latin text is split on anything that is not a letter or digit,
+ * case-folded and lightly stemmed (refunds/refunded/refunding -> refund);
+ * English stop words are dropped. Full-width ASCII (ＡＢＣ，１２３) is folded
+ * to ASCII first. Punctuation, emoji and other scripts separate terms and
+ * never produce one; invalid UTF-8 is a separator too.
+ *
+ * Thread: any (pure).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tokenize.h"
+
+uint32_t wb_utf8_next(const char *p, size_t n, size_t *i)
+{
+    const unsigned char *s = (const unsigned char *)p + *i;
+    size_t left = n - *i;
+    uint32_t c = s[0];
+    size_t len;
+    uint32_t min;
+    if (c < 0x80) {
+        *i += 1;
+        return c;
+    } else if ((c & 0xE0) == 0xC0) {
+        len = 2, min = 0x80, c &= 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+        len = 3, min = 0x800, c &= 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+        len = 4, min = 0x10000, c &= 0x07;
+    } else {
+        *i += 1;
+        return 0xFFFD;
+    }
+    if (left < len) {
+        *i += 1;
+        return 0xFFFD;
+    }
+    for (size_t k = 1; k < len; k++) {
+        if ((s[k] & 0xC0) != 0x80) {
+            *i += 1;
+            return 0xFFFD;
+        }
+        c = (c << 6) | (s[k] & 0x3F);
+    }
+    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) {
+        *i += 1;
+        return 0xFFFD;
+    }
+    *i += len;
+    return c;
+}
+
+uint32_t wb_tok_fold(uint32_t cp)
+{
+    if (cp >= 0xFF01 && cp <= 0xFF5E) {
+        cp -= 0xFEE0;
+    } else if (cp == 0x3000) {
+        cp = ' ';
+    }
+    if (cp >= 'A' && cp <= 'Z') {
+        cp += 'a' - 'A';
+    }
+    return cp;
+}
+
+bool wb_tok_is_han(uint32_t cp)
+{
+    return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
+           (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x20000 && cp <= 0x2EBEF);
+}
+
+/* About 60 characters; a linear scan is cheap next to the rest of a query. */
+static const char han_stop[] =
+    "的了吗呢吧啊呀嘛哦哈么我你您他她它们是在有和与及或就都也还又很请问能"
+    "会要想可以该这那哪啥谁怎样如何什一个下些把被给让从对不没么多几到";
+
+bool wb_tok_is_han_stop(uint32_t cp)
+{
+    size_t i = 0;
+    size_t n = sizeof(han_stop) - 1;
+    while (i < n) {
+        if (wb_utf8_next(han_stop, n, &i) == cp) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static const char *const en_stop[] = {
+    "a",     "about", "am",    "an",    "and",    "any",    "are",  "as",   "at",   "be",    "been",
+    "but",   "by",    "can",   "could", "did",    "do",     "does", "for",  "from", "get",   "got",
+    "had",   "has",   "have",  "hello", "hey",    "hi",     "how",  "i",    "if",   "im",    "in",
+    "is",    "it",    "its",   "just",  "know",   "like",   "many", "me",   "much", "my",    "need",
+    "of",    "on",    "or",    "our",   "please", "should", "so",   "some", "tell", "that",  "the",
+    "their", "there", "these", "they",  "this",   "those",  "to",   "us",   "want", "was",   "we",
+    "were",  "what",  "when",  "where", "which",  "who",    "why",  "will", "with", "would", "you",
+    "your",  "s",     "t",     "don",   "yes",    "no",     "ok",   "okay", "then", "than",  "too",
+    "very",  "also",  "still", "again", "one",    "there",  "here", "let",  "m",    "ll",    "re",
+    "ve",    "per",   "via",   "into",  "out",    "up",     "did",  "d",    "able", "am",    "such",
+};
+
+bool wb_tok_is_en_stop(const char *w, size_t n)
+{
+    for (size_t i = 0; i < WB_ARRAY_LEN(en_stop); i++) {
+        if (strlen(en_stop[i]) == n && memcmp(en_stop[i], w, n) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool ends_with(const char *w, size_t n, const char *suf)
+{
+    size_t k = strlen(suf);
+    return n >= k && memcmp(w + n - k, suf, k) == 0;
+}
+
+static bool is_vowel(char c)
+{
+    return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u';
+}
+
+/* shipp -> ship, cancell -> cancel; but keep ll/ss/zz words like "bill", "pass". */
+static size_t undouble(const char *w, size_t n)
+{
+    if (n >= 4 && w[n - 1] == w[n - 2] && !is_vowel(w[n - 1]) && w[n - 1] != 's' &&
+        w[n - 1] != 'z' && !(w[n - 1] == 'l' && n <= 4)) {
+        return n - 1;
+    }
+    return n;
+}
+
+size_t wb_tok_stem(char *w, size_t n)
+{
+    if (n <= 3) {
+        return n;
+    }
+    if (ends_with(w, n, "ies") && n > 4) {
+        n -= 2;
+        w[n - 1] = 'y';
+    } else if (ends_with(w, n, "sses")) {
+        n -= 2;
+    } else if (ends_with(w, n, "s") && !ends_with(w, n, "ss") && !ends_with(w, n, "us") &&
+               !ends_with(w, n, "is")) {
+        n -= 1;
+    }
+    if (ends_with(w, n, "ification") || ends_with(w, n, "ified")) {
+        n -= ends_with(w, n, "ification") ? 6 : 2; /* notification, notified -> notifi */
+        w[n - 1] = 'i';
+    } else if (ends_with(w, n, "ation") && n >= 9) {
+        n = undouble(w, n - 5);
+    } else if (ends_with(w, n, "ing") && n > 5) {
+        n = undouble(w, n - 3);
+    } else if (ends_with(w, n, "ed") && n > 4 && !ends_with(w, n, "eed")) {
+        n = undouble(w, n - 2);
+    }
+    if (n > 4 && w[n - 1] == 'e') {
+        n -= 1;
+    }
+    if (n > 4 && w[n - 1] == 'y' && !is_vowel(w[n - 2])) {
+        w[n - 1] = 'i';
+    }
+    w[n] = '\0';
+    return n;
+}
+
+static void toks_push(struct wb_toks *out, const char *s, size_t len, enum wb_tok_kind kind,
+                      uint8_t n_stop, bool joined)
+{
+    if (out->n == out->cap) {
+        out->cap = out->cap ? out->cap * 2 : 16;
+        out->v = wb_realloc(out->v, out->cap * sizeof(*out->v));
+    }
+    struct wb_tok *t = &out->v[out->n++];
+    if (len >= WB_TOK_MAX) {
+        len = WB_TOK_MAX - 1;
+    }
+    memcpy(t->s, s, len);
+    t->s[len] = '\0';
+    t->len = (uint8_t)len;
+    t->kind = (uint8_t)kind;
+    t->n_stop = n_stop;
+    t->joined = joined;
+}
+
+static size_t utf8_put(char *o, uint32_t cp)
+{
+    if (cp < 0x800) {
+        o[0] = (char)(0xC0 | (cp >> 6));
+        o[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    } else if (cp < 0x10000) {
+        o[0] = (char)(0xE0 | (cp >> 12));
+        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (char)(0xF0 | (cp >> 18));
+    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    o[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+static void emit_word(char *w, size_t n, bool digits, struct wb_toks *out)
+{
+    if (n == 0) {
+        return;
+    }
+    if (n >= WB_TOK_MAX) {
+        n = WB_TOK_MAX - 1;
+    }
+    w[n] = '\0';
+    if (digits) {
+        toks_push(out, w, n, WB_TOK_NUM, 0, false);
+        return;
+    }
+    if (wb_tok_is_en_stop(w, n)) {
+        return;
+    }
+    n = wb_tok_stem(w, n);
+    toks_push(out, w, n, WB_TOK_WORD, 0, false);
+}
+
+/* A run of Han code points -> bigrams, or one unigram for a lone character. */
+static void emit_han(const uint32_t *run, size_t n, bool cont, struct wb_toks *out)
+{
+    char b[8];
+    if (n == 1 && cont) {
+        return; /* the last character of a long run, already in a bigram */
+    }
+    if (n == 1) {
+        size_t k = utf8_put(b, run[0]);
+        toks_push(out, b, k, WB_TOK_HAN1, wb_tok_is_han_stop(run[0]) ? 1 : 0, false);
+        return;
+    }
+    for (size_t i = 0; i + 1 < n; i++) {
+        size_t k = utf8_put(b, run[i]);
+        k += utf8_put(b + k, run[i + 1]);
+        uint8_t st = (uint8_t)(wb_tok_is_han_stop(run[i]) + wb_tok_is_han_stop(run[i + 1]));
+        toks_push(out, b, k, WB_TOK_HAN2, st, i > 0 || cont);
+    }
+}
+
+static bool is_latin_letter(uint32_t c)
+{
+    return (c >= 'a' && c <= 'z');
+}
+
+#define HAN_RUN_MAX 64
+
+void wb_tok_text(const char *p, size_t n, struct wb_toks *out)
+{
+    char word[WB_TOK_MAX + 8];
+    size_t wn = 0;
+    bool w_digits = false;
+    uint32_t run[HAN_RUN_MAX];
+    size_t rn = 0;
+    bool cont = false; /* the run continues a long run already emitted */
+    size_t i = 0;
+    while (i <= n) {
+        uint32_t c = i < n ? wb_tok_fold(wb_utf8_next(p, n, &i)) : 0;
+        if (i == n && c == 0) {
+            i++; /* the final flush */
+        }
+        bool han = wb_tok_is_han(c);
+        bool letter = is_latin_letter(c);
+        bool digit = c >= '0' && c <= '9';
+        /* an apostrophe ends a word: what's -> what + s, both stop words */
+        if (wn > 0 && !((letter && !w_digits) || (digit && w_digits))) {
+            emit_word(word, wn, w_digits, out);
+            wn = 0;
+        }
+        if (rn > 0 && (!han || rn == HAN_RUN_MAX)) {
+            emit_han(run, rn, cont, out);
+            cont = han;
+            /* a long run continues from its last character so no bigram is lost */
+            run[0] = run[rn - 1];
+            rn = han ? 1 : 0;
+        }
+        if (han) {
+            run[rn++] = c;
+        } else if ((letter || digit) && wn < WB_TOK_MAX - 1) {
+            w_digits = digit;
+            word[wn++] = (char)c;
+        }
+    }
+}
+
+void wb_toks_free(struct wb_toks *t)
+{
+    free(t->v);
+    t->v = NULL;
+    t->n = t->cap = 0;
+}
+
+const char *wb_tok_lang(const char *p, size_t n)
+{
+    size_t han = 0, words = 0, i = 0;
+    bool in_word = false;
+    while (i < n) {
+        uint32_t c = wb_tok_fold(wb_utf8_next(p, n, &i));
+        bool letter = is_latin_letter(c);
+        han += wb_tok_is_han(c);
+        if (letter && !in_word) {
+            words++;
+        }
+        in_word = letter;
+    }
+    return han > 0 && han >= words ? "zh" : "en";
+}
