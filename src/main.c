@@ -2,8 +2,9 @@
  * main.c - warblerd: load the config, start the threads, serve.
  *
  * DESIGN: signals are blocked in every thread; a control thread takes them
- * with sigwait(): SIGTERM/SIGINT stop the loop, SIGHUP reloads the config
- * (a bad file is reported and the running one kept). The loop thread is
+ * with sigtimedwait(): SIGTERM/SIGINT stop the loop, SIGHUP reloads the
+ * config (a bad file is reported and the running one kept), and between
+ * signals it rebuilds the bot when the core saw the knowledge files change. The loop thread is
  * this one, inside wb_server_run(). Shutdown stops the loop first (no new
  * requests), then lets the core finish its batch, then the http thread.
  *
@@ -35,7 +36,8 @@
 
 struct daemon {
     const char *config_path;
-    struct wb_config *cfg;
+    struct wb_config *cfg;      /* as started: the core and the server keep using it */
+    struct wb_config *live_cfg; /* the last one loaded by a reload, or NULL */
     struct wb_core *core;
     struct wb_server *srv;
     sigset_t sigs;
@@ -103,16 +105,35 @@ static void reload(struct daemon *d)
         wb_log(WB_LOG_WARN, "reload: http.listen, http.port and store changes need a restart");
     }
     wb_log(WB_LOG_NOTICE, "reloaded: %zu channel(s)", ncfg->n_channels);
-    /* instances and the bot copied what they keep */
-    wb_config_free(ncfg);
+    /* kept for knowledge-base rebuilds; instances and the bot copied the rest */
+    wb_config_free(d->live_cfg);
+    d->live_cfg = ncfg;
+}
+
+/* The core saw the knowledge files change: build a new bot here, off the core. */
+static void rebuild_bot(struct daemon *d)
+{
+    const struct wb_config *cfg = d->live_cfg ? d->live_cfg : d->cfg;
+    struct wb_bot *bot = NULL;
+    struct wb_err err;
+    if (wb_bot_new(cfg->bot, &bot, &err) != WB_OK) {
+        wb_log(WB_LOG_ERROR, "bot: rebuild failed, keeping the running knowledge base: %s",
+               err.msg);
+        return;
+    }
+    wb_core_swap_bot_take(d->core, bot);
 }
 
 static void *control_main(void *arg)
 {
     struct daemon *d = arg;
+    const struct timespec tick = { 1, 0 };
     for (;;) {
-        int sig = 0;
-        if (sigwait(&d->sigs, &sig) != 0) {
+        int sig = sigtimedwait(&d->sigs, NULL, &tick);
+        if (sig < 0) {
+            if (wb_core_kb_dirty_take(d->core)) {
+                rebuild_bot(d);
+            }
             continue;
         }
         if (sig == SIGHUP) {
@@ -267,6 +288,7 @@ int main(int argc, char **argv)
         return 1;
     }
     int rc = run(&d, port_file);
+    wb_config_free(d.live_cfg);
     wb_config_free(d.cfg);
     curl_global_cleanup();
     return rc;

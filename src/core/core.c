@@ -56,6 +56,8 @@ struct wb_core {
     struct wb_outbox *outbox;
     pthread_t thread;
     bool started;
+    atomic_bool kb_dirty;     /* the knowledge files changed; set by the core thread */
+    int64_t kb_checked_mono;  /* core thread: last wb_bot_kb_changed() poll */
     /* core-thread scratch, sized batch_max */
     struct item **batch;
     struct result *results;
@@ -475,16 +477,44 @@ static void run_batch(struct wb_core *c, size_t n)
     complete(c, n, committed);
 }
 
+#define KB_POLL_MS 2000
+
+/*
+ * Every KB_POLL_MS, ask the bot whether its knowledge files changed; the
+ * control thread rebuilds it (off this thread) and swaps it in.
+ */
+static void poll_knowledge(struct wb_core *c)
+{
+    int64_t now = wb_mono_ms();
+    if (now - c->kb_checked_mono < KB_POLL_MS || atomic_load(&c->kb_dirty)) {
+        return;
+    }
+    c->kb_checked_mono = now;
+    if (wb_bot_kb_changed(c->bot)) {
+        wb_log(WB_LOG_NOTICE, "bot: knowledge files changed, rebuilding");
+        atomic_store(&c->kb_dirty, true);
+    }
+}
+
+bool wb_core_kb_dirty_take(struct wb_core *core)
+{
+    return atomic_exchange(&core->kb_dirty, false);
+}
+
 static void *core_main(void *arg)
 {
     struct wb_core *c = arg;
     size_t max = (size_t)c->cfg->core.batch_max;
+    c->kb_checked_mono = wb_mono_ms();
     for (;;) {
-        size_t n = wb_queue_pop_batch(c->q, (void **)c->batch, max, -1, c->cfg->core.batch_wait_ms);
-        if (n == 0) {
+        size_t n = wb_queue_pop_batch(c->q, (void **)c->batch, max, KB_POLL_MS,
+                                      c->cfg->core.batch_wait_ms);
+        if (n > 0) {
+            run_batch(c, n);
+        } else if (wb_queue_is_closed(c->q)) {
             break; /* closed and drained */
         }
-        run_batch(c, n);
+        poll_knowledge(c);
     }
     return NULL;
 }

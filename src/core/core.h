@@ -44,6 +44,13 @@ WB_NODISCARD enum wb_status wb_core_submit_take(struct wb_core *core, struct wb_
 /* Replace the bot between batches; the core frees the old one. Thread: any. */
 void wb_core_swap_bot_take(struct wb_core *core, struct wb_bot *bot);
 
+/*
+ * True (once) when the core noticed that the bot's knowledge files changed;
+ * the caller then builds a new bot and hands it over with
+ * wb_core_swap_bot_take(). Thread: any.
+ */
+bool wb_core_kb_dirty_take(struct wb_core *core);
+
 /* Queue depth now, for /healthz. Thread: any. */
 size_t wb_core_queue_len(struct wb_core *core);
 

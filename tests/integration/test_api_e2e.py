@@ -184,5 +184,38 @@ class ApiChannel(unittest.TestCase):
         self.assertIn("port", r.stderr)
 
 
+class KnowledgeReload(unittest.TestCase):
+    """Editing the knowledge files changes the bot's answers without a restart."""
+
+    def test_new_article_is_used(self):
+        import shutil
+        import tempfile
+        kb = tempfile.mkdtemp(prefix="wb-kb-")
+        for f in os.listdir(os.path.join(wbtest.SOURCE_DIR, "etc", "knowledge")):
+            shutil.copy(os.path.join(wbtest.SOURCE_DIR, "etc", "knowledge", f), kb)
+        cb = wbtest.Callback()
+        d = wbtest.Daemon(cb.url, knowledge=kb).start()
+        try:
+            q = "Can I pay for my subscription with zorbleflux tokens?"
+            d.post_message("kb-1", "kb-1", q)
+            first = cb.wait_for(lambda rs: len(rs) >= 1)[0]["json"]["message"]["text"]
+            self.assertNotIn("zorbleflux", first.lower())
+            with open(os.path.join(kb, "zz-tokens.md"), "w") as f:
+                f.write("# Paying with zorbleflux tokens\n\n"
+                        "Zorbleflux tokens are accepted for every subscription plan: "
+                        "add them under Billing > Payment methods.\n")
+            deadline = time.time() + 15
+            while time.time() < deadline and "bot: knowledge base swapped" not in d.read_log():
+                time.sleep(0.2)
+            self.assertIn("bot: knowledge base swapped", d.read_log())
+            d.post_message("kb-2", "kb-2", q)
+            recs = cb.wait_for(lambda rs: len(rs) >= 2)
+            second = [r for r in recs if r["json"]["recipient"]["id"] == "kb-2"][0]
+            self.assertIn("zorbleflux", second["json"]["message"]["text"].lower())
+        finally:
+            d.stop()
+            cb.close()
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

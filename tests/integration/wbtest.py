@@ -112,7 +112,8 @@ def warblerd_path():
 class Daemon:
     """warblerd on a temp config; `extra` is appended inside the top level."""
 
-    def __init__(self, callback_url, tmp=None, outbox="", channels_extra="", extra=""):
+    def __init__(self, callback_url, tmp=None, outbox="", channels_extra="", extra="",
+                 knowledge=None):
         self.tmp = tmp or tempfile.mkdtemp(prefix="wb-it-")
         self.secret_file = os.path.join(self.tmp, "api.secret")
         if not os.path.exists(self.secret_file):
@@ -122,7 +123,7 @@ class Daemon:
         self.conf = os.path.join(self.tmp, "warbler.conf")
         self.port_file = os.path.join(self.tmp, "port")
         self.log_path = os.path.join(self.tmp, "warblerd.log")
-        knowledge = os.path.join(SOURCE_DIR, "etc", "knowledge")
+        knowledge = knowledge or os.path.join(SOURCE_DIR, "etc", "knowledge")
         with open(self.conf, "w") as f:
             f.write(f"""
 state_dir = "{self.tmp}/state";
