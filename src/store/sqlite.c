@@ -279,6 +279,18 @@ static enum wb_status configure(struct wb_store *st, const struct wb_store_optio
             st, opt->synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
             err);
     }
+    /*
+     * The core wraps each message in a savepoint: keep statement and
+     * savepoint journals in memory instead of temp files, and give the
+     * writer a page cache large enough that a batch never spills to the WAL
+     * before its commit.
+     */
+    if (ret == WB_OK) {
+        ret = exec_pragma(st, "PRAGMA temp_store=MEMORY", err);
+    }
+    if (ret == WB_OK) {
+        ret = exec_pragma(st, "PRAGMA cache_size=-8192", err);
+    }
     return ret;
 }
 
