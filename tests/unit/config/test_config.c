@@ -332,7 +332,7 @@ static void test_defaults(void **state)
     assert_true(cfg->store.busy_timeout_ms == 5000);
     assert_false(cfg->store.synchronous_full);
     assert_true(cfg->core.batch_max == 256);
-    assert_true(cfg->core.batch_wait_ms == 2);
+    assert_true(cfg->core.batch_wait_ms == 0);
     assert_true(cfg->core.queue_depth == 8192);
     assert_true(cfg->core.max_text == (int64_t)64 * 1024);
     assert_true(cfg->core.max_messages == 100);
