@@ -30,7 +30,8 @@ struct api_inst {
 static enum wb_status api_conf_verify(void *conf, struct wb_err *err)
 {
     const struct api_conf *c = conf;
-    if (strncmp(c->callback_url, "http://", 7) != 0 && strncmp(c->callback_url, "https://", 8) != 0) {
+    if (strncmp(c->callback_url, "http://", 7) != 0 &&
+        strncmp(c->callback_url, "https://", 8) != 0) {
         return wb_err_set(err, WB_ERR_INVAL, "callback_url must be an http:// or https:// URL");
     }
     if (c->secret.len < 16) {
@@ -88,8 +89,7 @@ static void api_destroy(void *inst)
 }
 
 static enum wb_status api_verify(const void *inst, const struct wb_http_request *req,
-                                 struct wb_arena *a, struct wb_http_answer *ans,
-                                 struct wb_err *err)
+                                 struct wb_arena *a, struct wb_http_answer *ans, struct wb_err *err)
 {
     const struct api_inst *in = inst;
     return wb_api_verify(&in->secret, req, a, ans, err);

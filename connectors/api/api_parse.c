@@ -64,8 +64,7 @@ static bool is_json(const char *ct)
  * only when required; a present member must be a string of 1..max bytes.
  */
 static enum wb_status get_str(json_t *obj, const char *path, const char *key, bool required,
-                              size_t max, struct wb_arena *a, const char **out,
-                              struct wb_err *err)
+                              size_t max, struct wb_arena *a, const char **out, struct wb_err *err)
 {
     json_t *v = json_object_get(obj, key);
     *out = NULL;
@@ -132,8 +131,8 @@ enum wb_status wb_api_parse(const struct wb_http_request *req, const struct wb_l
 
     memset(out, 0, sizeof(*out));
     if (!is_json(wb_http_header_get(req->headers, req->n_headers, "Content-Type"))) {
-        wb_api_error_answer(a, 415, "unsupported_media_type", "Content-Type must be application/json",
-                            &out->answer);
+        wb_api_error_answer(a, 415, "unsupported_media_type",
+                            "Content-Type must be application/json", &out->answer);
         return wb_err_set(err, WB_ERR_INVAL, "content type is not application/json");
     }
     if (req->body_len > lim->max_body) {
@@ -179,9 +178,10 @@ void wb_api_answer(const struct wb_ingest_result *res, size_t n, struct wb_arena
     }
     out->status = 200;
     out->content_type = content_json;
-    out->body = wb_arena_printf(a, "{\"conversation_id\":%lld,\"message_id\":%lld,\"duplicate\":%s}",
-                                (long long)res[0].conversation_id, (long long)res[0].message_id,
-                                res[0].duplicate ? "true" : "false");
+    out->body =
+        wb_arena_printf(a, "{\"conversation_id\":%lld,\"message_id\":%lld,\"duplicate\":%s}",
+                        (long long)res[0].conversation_id, (long long)res[0].message_id,
+                        res[0].duplicate ? "true" : "false");
     out->body_len = strlen(out->body);
 }
 
@@ -197,8 +197,7 @@ enum wb_status wb_api_build_send(const struct wb_secret *secret, const char *cal
     (void)snprintf(mid, sizeof(mid), "%lld", (long long)ob->message_id);
     o = json_pack("{s:I, s:{s:s}, s:{s:s, s:s, s:s}}", "conversation_id",
                   (json_int_t)ob->conversation_id, "recipient", "id", ob->recipient_id, "message",
-                  "id", mid, "text", ob->text ? ob->text : "", "author",
-                  wb_author_str(ob->author));
+                  "id", mid, "text", ob->text ? ob->text : "", "author", wb_author_str(ob->author));
     if (o == NULL) {
         return wb_err_set(err, WB_ERR_INVAL, "api: reply %lld is not valid UTF-8",
                           (long long)ob->message_id);
@@ -217,10 +216,10 @@ enum wb_status wb_api_build_send(const struct wb_secret *secret, const char *cal
     out->n_headers = 3;
     out->headers = wb_arena_alloc(a, 3 * sizeof(struct wb_header));
     out->headers[0] = (struct wb_header){ "Content-Type", content_json };
-    out->headers[1] = (struct wb_header){ WB_API_SIGNATURE_HEADER,
-                                          wb_arena_printf(a, "sha256=%s", sig) };
-    out->headers[2] = (struct wb_header){ "Idempotency-Key",
-                                          wb_arena_strdup(a, ob->idempotency_key) };
+    out->headers[1] =
+        (struct wb_header){ WB_API_SIGNATURE_HEADER, wb_arena_printf(a, "sha256=%s", sig) };
+    out->headers[2] =
+        (struct wb_header){ "Idempotency-Key", wb_arena_strdup(a, ob->idempotency_key) };
     return WB_OK;
 }
 
@@ -238,8 +237,7 @@ void wb_api_read_send_result(const struct wb_http_resp *resp, struct wb_send_res
         out->outcome = WB_SEND_OK;
         return;
     }
-    out->outcome = (resp->status == 429 || resp->status >= 500) ? WB_SEND_RETRY
-                                                                : WB_SEND_PERMANENT;
+    out->outcome = (resp->status == 429 || resp->status >= 500) ? WB_SEND_RETRY : WB_SEND_PERMANENT;
     out->retry_after_ms = wb_http_retry_after_ms(
         wb_http_header_get(resp->headers, resp->n_headers, "Retry-After"), resp->now_ms);
     (void)snprintf(out->reason, sizeof(out->reason), "callback answered HTTP %ld", resp->status);

@@ -18,9 +18,9 @@ struct wb_arena {
     struct wb_arena_chunk *head;
 };
 
-#define WB_ARENA_INIT                                                                              \
-    {                                                                                              \
-        NULL                                                                                       \
+#define WB_ARENA_INIT \
+    {                 \
+        NULL          \
     }
 
 /* Zeroed memory of n bytes, aligned for any type. Never NULL. */

@@ -15,10 +15,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WB_NODISCARD  __attribute__((warn_unused_result))
-#define WB_NONNULL    __attribute__((nonnull))
+#define WB_NODISCARD    __attribute__((warn_unused_result))
+#define WB_NONNULL      __attribute__((nonnull))
 #define WB_PRINTF(f, a) __attribute__((format(printf, f, a)))
-#define WB_NORETURN   __attribute__((noreturn))
+#define WB_NORETURN     __attribute__((noreturn))
 
 #define WB_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -68,26 +68,26 @@ char *wb_strdup_at(const char *s, const char *file, int line);
 char *wb_strndup_at(const char *s, size_t n, const char *file, int line);
 void *wb_memdup_at(const void *p, size_t n, const char *file, int line);
 
-#define wb_malloc(n)        wb_malloc_at((n), __FILE__, __LINE__)
-#define wb_calloc(n, s)     wb_calloc_at((n), (s), __FILE__, __LINE__)
-#define wb_realloc(p, n)    wb_realloc_at((p), (n), __FILE__, __LINE__)
-#define wb_strdup(s)        wb_strdup_at((s), __FILE__, __LINE__)
-#define wb_strndup(s, n)    wb_strndup_at((s), (n), __FILE__, __LINE__)
-#define wb_memdup(p, n)     wb_memdup_at((p), (n), __FILE__, __LINE__)
-#define WB_FREE(p)                                                                                 \
-    do {                                                                                           \
-        free(p);                                                                                   \
-        (p) = NULL;                                                                                \
+#define wb_malloc(n)     wb_malloc_at((n), __FILE__, __LINE__)
+#define wb_calloc(n, s)  wb_calloc_at((n), (s), __FILE__, __LINE__)
+#define wb_realloc(p, n) wb_realloc_at((p), (n), __FILE__, __LINE__)
+#define wb_strdup(s)     wb_strdup_at((s), __FILE__, __LINE__)
+#define wb_strndup(s, n) wb_strndup_at((s), (n), __FILE__, __LINE__)
+#define wb_memdup(p, n)  wb_memdup_at((p), (n), __FILE__, __LINE__)
+#define WB_FREE(p)  \
+    do {            \
+        free(p);    \
+        (p) = NULL; \
     } while (0)
 
 /* Broken invariant: log file:line and abort (core dump). */
 WB_NORETURN void wb_panic_at(const char *file, int line, const char *fmt, ...) WB_PRINTF(3, 4);
 #define wb_panic(...) wb_panic_at(__FILE__, __LINE__, __VA_ARGS__)
-#define wb_assert(cond)                                                                            \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            wb_panic_at(__FILE__, __LINE__, "assertion failed: %s", #cond);                        \
-        }                                                                                          \
+#define wb_assert(cond)                                                     \
+    do {                                                                    \
+        if (!(cond)) {                                                      \
+            wb_panic_at(__FILE__, __LINE__, "assertion failed: %s", #cond); \
+        }                                                                   \
     } while (0)
 
 /* Wall-clock milliseconds since the epoch, and a monotonic clock in ms. */

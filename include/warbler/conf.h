@@ -59,21 +59,21 @@ typedef enum wb_status (*wb_conf_verify_fn)(void *conf, struct wb_err *err);
 struct wb_conf_field {
     const char *key;
     enum wb_conf_type type;
-    size_t offset;            /* offsetof(struct, field) */
+    size_t offset; /* offsetof(struct, field) */
     bool required;
-    const char *def;          /* default as text in the same syntax, or NULL */
-    int64_t min, max;         /* INT, DURATION (ms), SIZE (bytes); 0,0 = no bound */
-    double dmin, dmax;        /* DOUBLE; 0,0 = no bound */
+    const char *def;               /* default as text in the same syntax, or NULL */
+    int64_t min, max;              /* INT, DURATION (ms), SIZE (bytes); 0,0 = no bound */
+    double dmin, dmax;             /* DOUBLE; 0,0 = no bound */
     const char *const *enum_words; /* ENUM: NULL-terminated */
-    const char *doc;          /* one line for `warblerd --help-config` */
+    const char *doc;               /* one line for `warblerd --help-config` */
 };
 
 struct wb_conf_schema {
     const char *name; /* group name for messages, e.g. "http" or "api" */
     const struct wb_conf_field *fields;
     size_t n_fields;
-    size_t size;               /* sizeof the struct the walker fills */
-    wb_conf_verify_fn verify;  /* optional */
+    size_t size;              /* sizeof the struct the walker fills */
+    wb_conf_verify_fn verify; /* optional */
 };
 
 /* Free what the walker allocated in a struct described by schema (not the struct). */

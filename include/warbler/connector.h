@@ -154,7 +154,7 @@ struct wb_host {
 };
 
 struct wb_connector_ops {
-    const char *name;                   /* the `type` word in warbler.conf */
+    const char *name;                    /* the `type` word in warbler.conf */
     const struct wb_conf_schema *schema; /* per-channel settings */
     struct wb_channel_caps caps;
     /*
@@ -165,8 +165,8 @@ struct wb_connector_ops {
     const char *const *headers;
 
     /* Make an instance from the filled conf struct (borrowed: copy what is kept). */
-    enum wb_status (*create)(const struct wb_host *host, const char *channel_id,
-                             const void *conf, void **inst_out, struct wb_err *err);
+    enum wb_status (*create)(const struct wb_host *host, const char *channel_id, const void *conf,
+                             void **inst_out, struct wb_err *err);
     void (*destroy)(void *inst);
     /* Optional, for connectors with their own threads. stop is idempotent. */
     enum wb_status (*start)(void *inst, struct wb_err *err);
@@ -185,11 +185,10 @@ struct wb_connector_ops {
     /* Optional: build the answer from commit results (one per parsed message). */
     enum wb_status (*answer)(const void *inst, const struct wb_ingest_result *res, size_t n,
                              struct wb_arena *a, struct wb_http_answer *out);
-    enum wb_status (*build_send)(const void *inst, const struct wb_outbound *ob,
-                                 struct wb_arena *a, struct wb_http_out *out, struct wb_err *err);
+    enum wb_status (*build_send)(const void *inst, const struct wb_outbound *ob, struct wb_arena *a,
+                                 struct wb_http_out *out, struct wb_err *err);
     enum wb_status (*read_send_result)(const void *inst, const struct wb_outbound *ob,
-                                       const struct wb_http_resp *resp,
-                                       struct wb_send_result *out);
+                                       const struct wb_http_resp *resp, struct wb_send_result *out);
 
     /* Blocking send for connectors with their own transport (email). */
     enum wb_status (*send)(void *inst, const struct wb_outbound *ob, struct wb_send_result *out);

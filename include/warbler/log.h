@@ -39,19 +39,19 @@ void wb_log_emit(enum wb_log_level level, const char *ctx, const char *fmt, ...)
 void wb_log_emitv(enum wb_log_level level, const char *ctx, const char *fmt, va_list ap)
     WB_PRINTF(3, 0);
 
-#define wb_log(level, ...)                                                                         \
-    do {                                                                                           \
-        if ((int)(level) <= wb_log_level_current) {                                                \
-            wb_log_emit((level), NULL, __VA_ARGS__);                                               \
-        }                                                                                          \
+#define wb_log(level, ...)                           \
+    do {                                             \
+        if ((int)(level) <= wb_log_level_current) {  \
+            wb_log_emit((level), NULL, __VA_ARGS__); \
+        }                                            \
     } while (0)
 
 /* ctx is a prefix such as "api[main] conv=42". */
-#define wb_logc(ctx, level, ...)                                                                   \
-    do {                                                                                           \
-        if ((int)(level) <= wb_log_level_current) {                                                \
-            wb_log_emit((level), (ctx), __VA_ARGS__);                                              \
-        }                                                                                          \
+#define wb_logc(ctx, level, ...)                      \
+    do {                                              \
+        if ((int)(level) <= wb_log_level_current) {   \
+            wb_log_emit((level), (ctx), __VA_ARGS__); \
+        }                                             \
     } while (0)
 
 /*

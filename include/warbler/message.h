@@ -43,14 +43,14 @@ struct wb_attachment {
 
 /* One inbound message as a connector parsed it. Strings are UTF-8. */
 struct wb_inbound {
-    const char *external_id;  /* platform's unique id: required */
-    const char *sender_id;    /* identity's external id on this channel: required */
-    const char *sender_name;  /* display name, may be NULL */
-    const char *sender_email; /* claimed address, may be NULL */
+    const char *external_id;    /* platform's unique id: required */
+    const char *sender_id;      /* identity's external id on this channel: required */
+    const char *sender_name;    /* display name, may be NULL */
+    const char *sender_email;   /* claimed address, may be NULL */
     bool sender_email_verified; /* true only on proof (e.g. HMAC-verified login) */
-    const char *text;         /* what the bot reads and the agent sees first */
-    const char *full_text;    /* full text when text is a part of it, may be NULL */
-    const char *subject;      /* may be NULL */
+    const char *text;           /* what the bot reads and the agent sees first */
+    const char *full_text;      /* full text when text is a part of it, may be NULL */
+    const char *subject;        /* may be NULL */
     /*
      * Threading hints: external ids of earlier messages (inbound or our
      * own outbound) this one answers, newest first; and a topic key with
@@ -61,19 +61,19 @@ struct wb_inbound {
     size_t n_thread_refs;
     const char *topic;
     int64_t topic_window_ms;
-    int64_t sent_at_ms;       /* platform's time, 0 if unknown */
-    bool no_auto_reply;       /* auto-reply, bounce or list mail: store, never answer */
+    int64_t sent_at_ms; /* platform's time, 0 if unknown */
+    bool no_auto_reply; /* auto-reply, bounce or list mail: store, never answer */
     const struct wb_attachment *attachments;
     size_t n_attachments;
-    const uint8_t *raw;       /* raw payload to keep, may be NULL */
+    const uint8_t *raw; /* raw payload to keep, may be NULL */
     size_t raw_len;
 };
 
 /* Heap-owned inbound message bound to a channel, crossing threads. */
 struct wb_message {
     char *channel_id;
-    struct wb_inbound in; /* strings point into this allocation */
-    int64_t received_ms;  /* wall clock when received */
+    struct wb_inbound in;     /* strings point into this allocation */
+    int64_t received_ms;      /* wall clock when received */
     int64_t received_mono_ms; /* monotonic, for ingest latency */
     /* Completion: the core calls done(ctx, ...) on its thread after commit. */
     void (*done)(void *ctx, const struct wb_message *m, enum wb_status st, int64_t conversation_id,
@@ -95,15 +95,15 @@ struct wb_outbound {
     const char *channel_id;
     int64_t conversation_id;
     int64_t message_id;
-    const char *recipient_id;   /* identity's external id on the channel */
-    const char *recipient_name; /* may be NULL */
+    const char *recipient_id;    /* identity's external id on the channel */
+    const char *recipient_name;  /* may be NULL */
     const char *recipient_email; /* may be NULL */
     const char *text;
     enum wb_author author;
-    const char *subject;        /* conversation subject, may be NULL */
+    const char *subject;            /* conversation subject, may be NULL */
     const char *const *thread_refs; /* external ids of the thread, oldest first */
     size_t n_thread_refs;
-    int attempt;                /* 1 for the first try */
+    int attempt; /* 1 for the first try */
 };
 
 #endif

@@ -23,11 +23,11 @@
 struct wb_store;
 
 struct wb_store_options {
-    const char *driver;       /* "sqlite" */
-    const char *path;         /* sqlite: database file */
-    bool read_only;           /* open without migrating, queries only */
-    int64_t busy_timeout_ms;  /* wait on a locked database */
-    bool synchronous_full;    /* sqlite: synchronous=FULL instead of NORMAL in WAL */
+    const char *driver;      /* "sqlite" */
+    const char *path;        /* sqlite: database file */
+    bool read_only;          /* open without migrating, queries only */
+    int64_t busy_timeout_ms; /* wait on a locked database */
+    bool synchronous_full;   /* sqlite: synchronous=FULL instead of NORMAL in WAL */
 };
 
 /*
@@ -37,8 +37,8 @@ struct wb_store_options {
  * unless the file is at this build's schema version; writes through it
  * fail with WB_ERR_STORAGE. Thread: the owning thread.
  */
-WB_NODISCARD enum wb_status wb_store_open(const struct wb_store_options *opt,
-                                          struct wb_store **out, struct wb_err *err);
+WB_NODISCARD enum wb_status wb_store_open(const struct wb_store_options *opt, struct wb_store **out,
+                                          struct wb_err *err);
 void wb_store_close(struct wb_store *st);
 
 /* Schema version after migrations. */
@@ -94,8 +94,8 @@ struct wb_msg_ref {
  * Returns WB_OK and fills out, or WB_ERR_NOTFOUND.
  */
 WB_NODISCARD enum wb_status wb_store_message_find(struct wb_store *st, const char *channel_id,
-                                                  const char *external_id,
-                                                  struct wb_msg_ref *out, struct wb_err *err);
+                                                  const char *external_id, struct wb_msg_ref *out,
+                                                  struct wb_err *err);
 
 /*
  * Find the identity (channel_id, external_id) or create it with a new
@@ -106,15 +106,14 @@ WB_NODISCARD enum wb_status wb_store_identity_resolve(struct wb_store *st, const
                                                       const char *external_id, const char *name,
                                                       const char *email, int64_t now_ms,
                                                       int64_t *contact_id_out,
-                                                      int64_t *identity_id_out,
-                                                      struct wb_err *err);
+                                                      int64_t *identity_id_out, struct wb_err *err);
 
 struct wb_conversation {
     int64_t id;
     int64_t contact_id;
     char *channel_id;
-    char *subject;     /* may be NULL */
-    char *topic;       /* normalized subject key, may be NULL */
+    char *subject; /* may be NULL */
+    char *topic;   /* normalized subject key, may be NULL */
     enum wb_owner owner;
     int64_t last_seq;
     int64_t created_ms;
@@ -138,18 +137,15 @@ void wb_conversation_free(struct wb_conversation *c);
 WB_NODISCARD enum wb_status wb_store_conversation_match(struct wb_store *st, int64_t contact_id,
                                                         const char *channel_id,
                                                         const char *const *refs, size_t n_refs,
-                                                        const char *topic,
-                                                        int64_t topic_window_ms, int64_t now_ms,
-                                                        struct wb_conversation *out,
+                                                        const char *topic, int64_t topic_window_ms,
+                                                        int64_t now_ms, struct wb_conversation *out,
                                                         struct wb_err *err);
 
 /* Open a new conversation owned by the bot. */
-WB_NODISCARD enum wb_status wb_store_conversation_create(struct wb_store *st, int64_t contact_id,
-                                                         const char *channel_id,
-                                                         const char *subject, const char *topic,
-                                                         int64_t now_ms,
-                                                         struct wb_conversation *out,
-                                                         struct wb_err *err);
+WB_NODISCARD enum wb_status
+wb_store_conversation_create(struct wb_store *st, int64_t contact_id, const char *channel_id,
+                             const char *subject, const char *topic, int64_t now_ms,
+                             struct wb_conversation *out, struct wb_err *err);
 
 WB_NODISCARD enum wb_status wb_store_conversation_get(struct wb_store *st, int64_t id,
                                                       struct wb_conversation *out,
@@ -168,9 +164,9 @@ struct wb_store_message {
     const char *external_id; /* may be NULL (outbound before sending) */
     int64_t identity_id;     /* sender or recipient identity, 0 if none */
     const char *text;
-    const char *full_text;   /* may be NULL */
-    const char *subject;     /* may be NULL */
-    const uint8_t *raw;      /* may be NULL */
+    const char *full_text; /* may be NULL */
+    const char *subject;   /* may be NULL */
+    const uint8_t *raw;    /* may be NULL */
     size_t raw_len;
     enum wb_delivery delivery;
     int64_t created_ms;
@@ -227,13 +223,12 @@ struct wb_outbox_new {
     const char *channel_id;
     const char *recipient_id; /* identity external id */
     int64_t next_attempt_ms;
-    int64_t now_ms;           /* creation time; 0 = use next_attempt_ms */
+    int64_t now_ms; /* creation time; 0 = use next_attempt_ms */
 };
 
 /* Add an outbox row; the idempotency key is derived from the row id. */
-WB_NODISCARD enum wb_status wb_store_outbox_add(struct wb_store *st,
-                                               const struct wb_outbox_new *o, int64_t *id_out,
-                                               struct wb_err *err);
+WB_NODISCARD enum wb_status wb_store_outbox_add(struct wb_store *st, const struct wb_outbox_new *o,
+                                                int64_t *id_out, struct wb_err *err);
 
 /* A pending delivery, loaded with everything a connector needs. Owned. */
 struct wb_outbox_item {
@@ -246,29 +241,29 @@ struct wb_outbox_item {
     char *recipient_email; /* may be NULL */
     char *text;
     enum wb_author author;
-    char *subject;         /* may be NULL */
+    char *subject; /* may be NULL */
     char *idempotency_key;
-    char **thread_refs;    /* external ids of the conversation's messages on this
-                              channel, oldest first, at most the 20 newest */
+    char **thread_refs; /* external ids of the conversation's messages on this
+                           channel, oldest first, at most the 20 newest */
     size_t n_thread_refs;
-    int attempts;          /* attempts made so far */
+    int attempts; /* attempts made so far */
     int64_t next_attempt_ms;
-    char *last_error;      /* may be NULL */
+    char *last_error; /* may be NULL */
 };
 
 void wb_outbox_item_free(struct wb_outbox_item *it);
 
 /* Load one outbox row with its message, whatever its state. */
 WB_NODISCARD enum wb_status wb_store_outbox_get(struct wb_store *st, int64_t id,
-                                               struct wb_outbox_item *out, struct wb_err *err);
+                                                struct wb_outbox_item *out, struct wb_err *err);
 
 /*
  * Pending rows with id > after_id, ordered by id, at most max; an owned
  * array freed with wb_outbox_items_free().
  */
 WB_NODISCARD enum wb_status wb_store_outbox_pending(struct wb_store *st, int64_t after_id,
-                                                   size_t max, struct wb_outbox_item **out,
-                                                   size_t *n_out, struct wb_err *err);
+                                                    size_t max, struct wb_outbox_item **out,
+                                                    size_t *n_out, struct wb_err *err);
 void wb_outbox_items_free(struct wb_outbox_item *v, size_t n);
 
 /*
@@ -282,16 +277,16 @@ void wb_outbox_items_free(struct wb_outbox_item *v, size_t n);
  * already stored on the channel (nothing is changed then).
  */
 WB_NODISCARD enum wb_status wb_store_outbox_sent(struct wb_store *st, int64_t id,
-                                                const char *external_id, int attempts,
-                                                int64_t now_ms, struct wb_err *err);
+                                                 const char *external_id, int attempts,
+                                                 int64_t now_ms, struct wb_err *err);
 /* Record a failed attempt to be retried at next_attempt_ms. */
 WB_NODISCARD enum wb_status wb_store_outbox_retry(struct wb_store *st, int64_t id, int attempts,
-                                                 int64_t next_attempt_ms, const char *error,
-                                                 struct wb_err *err);
+                                                  int64_t next_attempt_ms, const char *error,
+                                                  struct wb_err *err);
 /* Give up: state dead, the error kept for the agent (also on the message). */
 WB_NODISCARD enum wb_status wb_store_outbox_dead(struct wb_store *st, int64_t id, int attempts,
-                                                const char *error, int64_t now_ms,
-                                                struct wb_err *err);
+                                                 const char *error, int64_t now_ms,
+                                                 struct wb_err *err);
 
 struct wb_outbox_counts {
     int64_t pending;
@@ -299,33 +294,32 @@ struct wb_outbox_counts {
     int64_t dead;
 };
 
-WB_NODISCARD enum wb_status wb_store_outbox_counts(struct wb_store *st,
-                                                  struct wb_outbox_counts *out,
-                                                  struct wb_err *err);
+WB_NODISCARD enum wb_status
+wb_store_outbox_counts(struct wb_store *st, struct wb_outbox_counts *out, struct wb_err *err);
 
 /* ---- events (live updates resume from a sequence number) ---- */
 
 WB_NODISCARD enum wb_status wb_store_event_append(struct wb_store *st, const char *kind,
-                                                 int64_t conversation_id, int64_t message_id,
-                                                 int64_t now_ms, int64_t *event_id_out,
-                                                 struct wb_err *err);
+                                                  int64_t conversation_id, int64_t message_id,
+                                                  int64_t now_ms, int64_t *event_id_out,
+                                                  struct wb_err *err);
 
 /* ---- agents ---- */
 
 WB_NODISCARD enum wb_status wb_store_agent_upsert(struct wb_store *st, const char *login,
-                                                 const char *name, const char *email,
-                                                 int64_t now_ms, int64_t *id_out,
-                                                 struct wb_err *err);
+                                                  const char *name, const char *email,
+                                                  int64_t now_ms, int64_t *id_out,
+                                                  struct wb_err *err);
 
 /* ---- per-channel state (e.g. IMAP UIDVALIDITY and last UID) ---- */
 
 /* Returns WB_ERR_NOTFOUND when unset; *value_out is owned. */
-WB_NODISCARD enum wb_status wb_store_channel_state_get(struct wb_store *st,
-                                                      const char *channel_id, const char *key,
-                                                      char **value_out, struct wb_err *err);
-WB_NODISCARD enum wb_status wb_store_channel_state_set(struct wb_store *st,
-                                                      const char *channel_id, const char *key,
-                                                      const char *value, struct wb_err *err);
+WB_NODISCARD enum wb_status wb_store_channel_state_get(struct wb_store *st, const char *channel_id,
+                                                       const char *key, char **value_out,
+                                                       struct wb_err *err);
+WB_NODISCARD enum wb_status wb_store_channel_state_set(struct wb_store *st, const char *channel_id,
+                                                       const char *key, const char *value,
+                                                       struct wb_err *err);
 
 /* ---- counts for status and tests ---- */
 
@@ -338,6 +332,6 @@ struct wb_store_stats {
 };
 
 WB_NODISCARD enum wb_status wb_store_stats_get(struct wb_store *st, struct wb_store_stats *out,
-                                              struct wb_err *err);
+                                               struct wb_err *err);
 
 #endif

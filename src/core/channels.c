@@ -59,8 +59,8 @@ void wb_channel_set_state(struct wb_channel_stats *s, enum wb_channel_state stat
     (void)pthread_mutex_unlock(&s->mu);
     if (old != state) {
         wb_log(state == WB_CHANNEL_UP ? WB_LOG_NOTICE : WB_LOG_WARN, "channel[%s]: %s -> %s%s%s",
-               s->id, wb_channel_state_str(old), wb_channel_state_str(state),
-               reason ? ": " : "", reason ? reason : "");
+               s->id, wb_channel_state_str(old), wb_channel_state_str(state), reason ? ": " : "",
+               reason ? reason : "");
     }
 }
 

@@ -19,58 +19,58 @@
 #include <warbler/connector.h>
 
 struct wb_conf_http {
-    char *listen;           /* address, "127.0.0.1" */
-    int64_t port;           /* 0 picks an ephemeral port (tests) */
-    int64_t max_body;       /* bytes; larger webhook bodies get 413 */
+    char *listen;     /* address, "127.0.0.1" */
+    int64_t port;     /* 0 picks an ephemeral port (tests) */
+    int64_t max_body; /* bytes; larger webhook bodies get 413 */
     int64_t request_timeout_ms;
-    int64_t max_headers;    /* header count */
+    int64_t max_headers; /* header count */
 };
 
 struct wb_conf_store {
-    int driver;             /* index into {"sqlite", NULL} */
-    char *path;             /* PATH; the loader fills in "<state_dir>/warbler.db" when empty */
+    int driver; /* index into {"sqlite", NULL} */
+    char *path; /* PATH; the loader fills in "<state_dir>/warbler.db" when empty */
     int64_t busy_timeout_ms;
     bool synchronous_full;
 };
 
 struct wb_conf_core {
-    int64_t batch_max;      /* messages per transaction */
-    int64_t batch_wait_ms;  /* how long a batch waits to fill after its first message */
-    int64_t queue_depth;    /* bounded core queue */
-    int64_t max_text;       /* bytes of message text */
-    int64_t max_messages;   /* per webhook delivery */
+    int64_t batch_max;     /* messages per transaction */
+    int64_t batch_wait_ms; /* how long a batch waits to fill after its first message */
+    int64_t queue_depth;   /* bounded core queue */
+    int64_t max_text;      /* bytes of message text */
+    int64_t max_messages;  /* per webhook delivery */
 };
 
 struct wb_conf_outbox {
-    int64_t max_attempts;   /* then the message is dead */
+    int64_t max_attempts; /* then the message is dead */
     int64_t backoff_base_ms;
     int64_t backoff_max_ms;
-    int64_t timeout_ms;     /* per HTTP attempt */
-    int64_t max_inflight;   /* concurrent HTTP sends */
+    int64_t timeout_ms;   /* per HTTP attempt */
+    int64_t max_inflight; /* concurrent HTTP sends */
 };
 
 struct wb_conf_log {
-    int level;              /* enum wb_log_level */
-    int sink;               /* 0 auto, 1 stderr, 2 journal, 3 syslog */
+    int level; /* enum wb_log_level */
+    int sink;  /* 0 auto, 1 stderr, 2 journal, 3 syslog */
 };
 
 struct wb_conf_channel {
-    char *id;               /* [a-z0-9_-]{1,64}, unique */
+    char *id; /* [a-z0-9_-]{1,64}, unique */
     const struct wb_connector_ops *ops;
-    void *conf;             /* struct filled with ops->schema */
-    int line;               /* where it is defined, for messages */
+    void *conf; /* struct filled with ops->schema */
+    int line;   /* where it is defined, for messages */
 };
 
 struct wb_config {
-    char *file;             /* the path it was loaded from, or the name given */
-    char *dir;              /* its directory (relative paths resolve here) */
-    char *state_dir;        /* PATH, created if missing */
+    char *file;      /* the path it was loaded from, or the name given */
+    char *dir;       /* its directory (relative paths resolve here) */
+    char *state_dir; /* PATH, created if missing */
     struct wb_conf_log log;
     struct wb_conf_http http;
     struct wb_conf_store store;
     struct wb_conf_core core;
     struct wb_conf_outbox outbox;
-    void *bot;              /* struct filled with wb_bot_conf_schema */
+    void *bot; /* struct filled with wb_bot_conf_schema */
     struct wb_conf_channel *channels;
     size_t n_channels;
 };

@@ -33,6 +33,7 @@ enum item_kind {
 
 struct item {
     enum item_kind kind;
+
     union {
         struct wb_message *msg;
         struct wb_send_report *report;
@@ -56,8 +57,8 @@ struct wb_core {
     struct wb_outbox *outbox;
     pthread_t thread;
     bool started;
-    atomic_bool kb_dirty;     /* the knowledge files changed; set by the core thread */
-    int64_t kb_checked_mono;  /* core thread: last wb_bot_kb_changed() poll */
+    atomic_bool kb_dirty;    /* the knowledge files changed; set by the core thread */
+    int64_t kb_checked_mono; /* core thread: last wb_bot_kb_changed() poll */
     /* core-thread scratch, sized batch_max */
     struct item **batch;
     struct result *results;
@@ -210,8 +211,8 @@ static enum wb_status write_reply(struct wb_core *c, struct ctx *x, const struct
     if (st == WB_OK && r->action == WB_BOT_HANDOFF) {
         st = wb_store_conversation_set_owner(c->store, x->conv.id, WB_OWNER_QUEUED, x->now, err);
         if (st == WB_OK) {
-            st = wb_store_event_append(c->store, "conversation.queued", x->conv.id, 0, x->now,
-                                       NULL, err);
+            st = wb_store_event_append(c->store, "conversation.queued", x->conv.id, 0, x->now, NULL,
+                                       err);
         }
     }
     if (st == WB_OK) {
@@ -238,8 +239,7 @@ static enum wb_status run_bot(struct wb_core *c, struct ctx *x, int64_t seq, str
         /* a bot failure must not lose the message: hand off silently */
         wb_log(WB_LOG_WARN, "bot: conv=%lld: %s; queued for an agent", (long long)x->conv.id,
                err ? err->msg : wb_status_str(st));
-        return wb_store_conversation_set_owner(c->store, x->conv.id, WB_OWNER_QUEUED, x->now,
-                                               err);
+        return wb_store_conversation_set_owner(c->store, x->conv.id, WB_OWNER_QUEUED, x->now, err);
     }
     if (r.action != WB_BOT_SILENT && r.text != NULL && r.text[0] != '\0') {
         st = write_reply(c, x, &r, err);
@@ -252,9 +252,9 @@ static enum wb_status find_conversation(struct wb_core *c, struct ctx *x, int64_
                                         struct wb_err *err)
 {
     const struct wb_inbound *in = x->in;
-    enum wb_status st = wb_store_conversation_match(
-        c->store, contact_id, x->m->channel_id, in->thread_refs, in->n_thread_refs, in->topic,
-        in->topic_window_ms, x->now, &x->conv, err);
+    enum wb_status st = wb_store_conversation_match(c->store, contact_id, x->m->channel_id,
+                                                    in->thread_refs, in->n_thread_refs, in->topic,
+                                                    in->topic_window_ms, x->now, &x->conv, err);
     if (st == WB_ERR_NOTFOUND) {
         return wb_store_conversation_create(c->store, contact_id, x->m->channel_id, in->subject,
                                             in->topic, x->now, &x->conv, err);
@@ -310,8 +310,8 @@ static enum wb_status ingest(struct wb_core *c, struct ctx *x, struct result *re
     st = wb_store_message_append(c->store, &sm, &res->message_id, &seq, err);
     if (st == WB_OK) {
         res->conversation_id = x->conv.id;
-        st = wb_store_event_append(c->store, "message.created", x->conv.id, res->message_id,
-                                   x->now, NULL, err);
+        st = wb_store_event_append(c->store, "message.created", x->conv.id, res->message_id, x->now,
+                                   NULL, err);
     }
     if (st == WB_OK && x->conv.owner == WB_OWNER_BOT && !in->no_auto_reply) {
         st = run_bot(c, x, seq, err);
@@ -346,8 +346,8 @@ static void process_message(struct wb_core *c, const struct wb_chanset *cs, stru
     }
     wb_conversation_free(&x.conv);
     if (res->st != WB_OK) {
-        wb_log(WB_LOG_ERROR, "core: %s message %s not stored: %s", m->channel_id,
-               m->in.external_id, err.msg[0] ? err.msg : wb_status_str(res->st));
+        wb_log(WB_LOG_ERROR, "core: %s message %s not stored: %s", m->channel_id, m->in.external_id,
+               err.msg[0] ? err.msg : wb_status_str(res->st));
     }
 }
 

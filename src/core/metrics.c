@@ -9,10 +9,10 @@
 
 struct wb_metrics wb_metrics;
 
-static const double batch_bounds[WB_HIST_BUCKETS] = { 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024,
-                                                      4096 };
+static const double batch_bounds[WB_HIST_BUCKETS] = { 1,  2,   4,   8,   16,   32,
+                                                      64, 128, 256, 512, 1024, 4096 };
 static const double seconds_bounds[WB_HIST_BUCKETS] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                                        0.05, 0.1, 0.25, 0.5, 1, 5 };
+                                                        0.05,   0.1,   0.25,   0.5,   1,    5 };
 
 void wb_metrics_init(void)
 {
@@ -33,11 +33,12 @@ void wb_histogram_observe(struct wb_histogram *h, double v)
     atomic_fetch_add_explicit(&h->total, 1, memory_order_relaxed);
 }
 
-enum wb_status wb_histogram_render(const struct wb_histogram *h, const char *name,
-                                   const char *help, struct wb_buf *out)
+enum wb_status wb_histogram_render(const struct wb_histogram *h, const char *name, const char *help,
+                                   struct wb_buf *out)
 {
     unsigned long long cum = 0;
-    enum wb_status st = wb_buf_appendf(out, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+    enum wb_status st =
+        wb_buf_appendf(out, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
     for (size_t i = 0; st == WB_OK && i <= WB_HIST_BUCKETS; i++) {
         cum += atomic_load_explicit(&h->counts[i], memory_order_relaxed);
         if (i < WB_HIST_BUCKETS) {

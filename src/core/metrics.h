@@ -18,20 +18,20 @@
 #define WB_HIST_BUCKETS 12
 
 struct wb_histogram {
-    const double *bounds; /* WB_HIST_BUCKETS upper bounds, ascending */
+    const double *bounds;                      /* WB_HIST_BUCKETS upper bounds, ascending */
     atomic_ullong counts[WB_HIST_BUCKETS + 1]; /* last is +Inf */
-    atomic_ullong sum_micro; /* sum of observations in millionths */
+    atomic_ullong sum_micro;                   /* sum of observations in millionths */
     atomic_ullong total;
 };
 
 struct wb_metrics {
-    atomic_llong outbox_depth;      /* pending deliveries */
-    atomic_ullong outbox_retries;   /* failed attempts that will be retried */
-    atomic_ullong outbox_dead;      /* deliveries given up */
-    atomic_ullong batches;          /* committed core batches */
+    atomic_llong outbox_depth;    /* pending deliveries */
+    atomic_ullong outbox_retries; /* failed attempts that will be retried */
+    atomic_ullong outbox_dead;    /* deliveries given up */
+    atomic_ullong batches;        /* committed core batches */
     atomic_ullong commit_failures;
-    atomic_ullong http_rejected;    /* webhook requests answered 4xx */
-    atomic_ullong core_busy;        /* submissions refused with a full queue */
+    atomic_ullong http_rejected;        /* webhook requests answered 4xx */
+    atomic_ullong core_busy;            /* submissions refused with a full queue */
     struct wb_histogram batch_size;     /* messages per transaction */
     struct wb_histogram ingest_seconds; /* receive -> commit */
     struct wb_histogram send_seconds;   /* outbound HTTP attempt */

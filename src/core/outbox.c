@@ -369,8 +369,7 @@ static void job_start(struct wb_outbox *ob, struct job *j)
     if (ch == NULL || ch->ops->build_send == NULL) {
         wb_chanset_release(cs);
         settle_error(ob, j, WB_SEND_PERMANENT,
-                     ch == NULL ? "channel is no longer configured"
-                                : "channel has no HTTP sender",
+                     ch == NULL ? "channel is no longer configured" : "channel has no HTTP sender",
                      stats);
         return;
     }

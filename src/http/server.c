@@ -250,10 +250,10 @@ static json_t *health_channels(void)
         char reason[256];
         int64_t since;
         wb_channel_get_state(cs->v[i].stats, &st, reason, sizeof(reason), &since);
-        (void)json_array_append_new(
-            arr, json_pack("{s:s, s:s, s:s, s:s, s:I}", "id", cs->v[i].id, "type",
-                           cs->v[i].ops->name, "state", wb_channel_state_str(st), "last_error",
-                           reason, "since_ms", (json_int_t)since));
+        (void)json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:I}", "id", cs->v[i].id,
+                                                   "type", cs->v[i].ops->name, "state",
+                                                   wb_channel_state_str(st), "last_error", reason,
+                                                   "since_ms", (json_int_t)since));
     }
     wb_chanset_release(cs);
     return arr;
@@ -279,7 +279,8 @@ static enum wb_status metrics_channels(struct wb_buf *b)
     } ctrs[] = {
         { "warbler_inbound_messages_total", "Inbound messages committed",
           offsetof(struct wb_channel_stats, inbound) },
-        { "warbler_inbound_duplicates_total", "Re-delivered inbound messages answered from the store",
+        { "warbler_inbound_duplicates_total",
+          "Re-delivered inbound messages answered from the store",
           offsetof(struct wb_channel_stats, duplicates) },
         { "warbler_outbound_messages_total", "Replies delivered",
           offsetof(struct wb_channel_stats, sent) },
@@ -310,7 +311,9 @@ static enum wb_status metrics_channels(struct wb_buf *b)
         int64_t since;
         wb_channel_get_state(cs->v[i].stats, &s, reason, sizeof(reason), &since);
         st = wb_buf_appendf(b, "warbler_channel_up{channel=\"%s\"} %s\n", cs->v[i].id,
-                            s == WB_CHANNEL_UP ? "1" : s == WB_CHANNEL_DEGRADED ? "0.5" : "0");
+                            s == WB_CHANNEL_UP         ? "1"
+                            : s == WB_CHANNEL_DEGRADED ? "0.5"
+                                                       : "0");
     }
     wb_chanset_release(cs);
     return st;
@@ -681,7 +684,9 @@ static void lws_emit(int level, const char *line)
     while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) {
         n--;
     }
-    wb_log(level == LLL_ERR ? WB_LOG_ERROR : level == LLL_WARN ? WB_LOG_WARN : WB_LOG_DEBUG,
+    wb_log(level == LLL_ERR    ? WB_LOG_ERROR
+           : level == LLL_WARN ? WB_LOG_WARN
+                               : WB_LOG_DEBUG,
            "lws: %.*s", (int)n, line);
 }
 

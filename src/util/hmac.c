@@ -31,8 +31,8 @@ void wb_hmac_sha256_hex(const void *key, size_t key_len, const void *data, size_
     unsigned int md_len = 0;
     static const unsigned char empty[1];
 
-    if (HMAC(EVP_sha256(), key_len ? key : empty, (int)key_len, n ? data : empty, n, md,
-             &md_len) == NULL ||
+    if (HMAC(EVP_sha256(), key_len ? key : empty, (int)key_len, n ? data : empty, n, md, &md_len) ==
+            NULL ||
         md_len != 32) {
         wb_panic("hmac: HMAC-SHA256 failed");
     }

@@ -143,8 +143,7 @@ size_t wb_queue_pop_batch(struct wb_queue *q, void **items, size_t max, int64_t 
         struct timespec ts;
         deadline_after(&ts, fill_wait_ms);
         while (n < max && !q->closed) {
-            if (q->len == 0 &&
-                pthread_cond_timedwait(&q->not_empty, &q->mu, &ts) == ETIMEDOUT) {
+            if (q->len == 0 && pthread_cond_timedwait(&q->not_empty, &q->mu, &ts) == ETIMEDOUT) {
                 break;
             }
             n = take_locked(q, items, n, max);

@@ -35,7 +35,8 @@ static void make_req(struct wb_http_request *r, struct hdrs *hs, const char *bod
         hs->h[n++] = (struct wb_header){ "Content-Type", ctype };
     }
     if (sig_override == NULL || sig_override[0] != '-') {
-        hs->h[n++] = (struct wb_header){ "x-warbler-signature", sig_override ? sig_override : hs->sig };
+        hs->h[n++] =
+            (struct wb_header){ "x-warbler-signature", sig_override ? sig_override : hs->sig };
     }
     r->method = "POST";
     r->path = "/hooks/api-main";
@@ -61,6 +62,7 @@ static void test_verify(void **state)
         { "short", "sha256=abc", WB_ERR_AUTH },
         { "uppercase prefix", "SHA256=00", WB_ERR_AUTH },
     };
+
     (void)state;
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         struct wb_http_request r;
@@ -104,19 +106,24 @@ static void test_parse(void **state)
         int want_http;
         const char *want_sender, *want_name, *want_email, *want_id, *want_text;
     } rows[] = {
-        { "full", "{\"sender\":{\"id\":\"u-42\",\"name\":\"Li Lei\",\"email\":\"li@example.com\"},"
-                  "\"message\":{\"id\":\"m-1001\",\"text\":\"hello\"}}",
+        { "full",
+          "{\"sender\":{\"id\":\"u-42\",\"name\":\"Li Lei\",\"email\":\"li@example.com\"},"
+          "\"message\":{\"id\":\"m-1001\",\"text\":\"hello\"}}",
           "application/json", WB_OK, 200, "u-42", "Li Lei", "li@example.com", "m-1001", "hello" },
         { "no email", "{\"sender\":{\"id\":\"u\"},\"message\":{\"id\":\"m\",\"text\":\"你好\"}}",
           "application/json; charset=utf-8", WB_OK, 200, "u", NULL, NULL, "m", "你好" },
-        { "null name", "{\"sender\":{\"id\":\"u\",\"name\":null},\"message\":{\"id\":\"m\",\"text\":\"t\"}}",
+        { "null name",
+          "{\"sender\":{\"id\":\"u\",\"name\":null},\"message\":{\"id\":\"m\",\"text\":\"t\"}}",
           "application/json", WB_OK, 200, "u", NULL, NULL, "m", "t" },
-        { "bad json", "{\"sender\":", "application/json", WB_ERR_PARSE, 400, NULL, NULL, NULL, NULL, NULL },
-        { "not object", "[1,2]", "application/json", WB_ERR_PARSE, 400, NULL, NULL, NULL, NULL, NULL },
+        { "bad json", "{\"sender\":", "application/json", WB_ERR_PARSE, 400, NULL, NULL, NULL, NULL,
+          NULL },
+        { "not object", "[1,2]", "application/json", WB_ERR_PARSE, 400, NULL, NULL, NULL, NULL,
+          NULL },
         { "empty body", "", "application/json", WB_ERR_PARSE, 400, NULL, NULL, NULL, NULL, NULL },
         { "no sender", "{\"message\":{\"id\":\"m\",\"text\":\"t\"}}", "application/json",
           WB_ERR_INVAL, 400, NULL, NULL, NULL, NULL, NULL },
-        { "no message", "{\"sender\":{\"id\":\"u\"}}", "application/json", WB_ERR_INVAL, 400, NULL, NULL, NULL, NULL, NULL },
+        { "no message", "{\"sender\":{\"id\":\"u\"}}", "application/json", WB_ERR_INVAL, 400, NULL,
+          NULL, NULL, NULL, NULL },
         { "no message id", "{\"sender\":{\"id\":\"u\"},\"message\":{\"text\":\"t\"}}",
           "application/json", WB_ERR_INVAL, 400, NULL, NULL, NULL, NULL, NULL },
         { "empty sender id", "{\"sender\":{\"id\":\"\"},\"message\":{\"id\":\"m\",\"text\":\"t\"}}",
@@ -125,22 +132,29 @@ static void test_parse(void **state)
           "application/json", WB_ERR_INVAL, 400, NULL, NULL, NULL, NULL, NULL },
         { "text not string", "{\"sender\":{\"id\":\"u\"},\"message\":{\"id\":\"m\",\"text\":[]}}",
           "application/json", WB_ERR_INVAL, 400, NULL, NULL, NULL, NULL, NULL },
-        { "bad email", "{\"sender\":{\"id\":\"u\",\"email\":\"nope\"},\"message\":{\"id\":\"m\","
-                       "\"text\":\"t\"}}",
+        { "bad email",
+          "{\"sender\":{\"id\":\"u\",\"email\":\"nope\"},\"message\":{\"id\":\"m\","
+          "\"text\":\"t\"}}",
           "application/json", WB_ERR_INVAL, 400, NULL, NULL, NULL, NULL, NULL },
-        { "duplicate key", "{\"sender\":{\"id\":\"u\",\"id\":\"v\"},\"message\":{\"id\":\"m\","
-                           "\"text\":\"t\"}}",
+        { "duplicate key",
+          "{\"sender\":{\"id\":\"u\",\"id\":\"v\"},\"message\":{\"id\":\"m\","
+          "\"text\":\"t\"}}",
           "application/json", WB_ERR_PARSE, 400, NULL, NULL, NULL, NULL, NULL },
-        { "text too long", "{\"sender\":{\"id\":\"u\"},\"message\":{\"id\":\"m\",\"text\":\""
-                           "0123456789012345678901234567890123456789012345678901234567890123456789"
-                           "\"}}",
+        { "text too long",
+          "{\"sender\":{\"id\":\"u\"},\"message\":{\"id\":\"m\",\"text\":\""
+          "0123456789012345678901234567890123456789012345678901234567890123456789"
+          "\"}}",
           "application/json", WB_ERR_LIMIT, 413, NULL, NULL, NULL, NULL, NULL },
-        { "nul in text", "{\"sender\":{\"id\":\"u\"},\"message\":{\"id\":\"m\",\"text\":\"a\\u0000b\"}}",
+        { "nul in text",
+          "{\"sender\":{\"id\":\"u\"},\"message\":{\"id\":\"m\",\"text\":\"a\\u0000b\"}}",
           "application/json", WB_ERR_PARSE, 400, NULL, NULL, NULL, NULL, NULL },
-        { "wrong content type", "{}", "text/plain", WB_ERR_INVAL, 415, NULL, NULL, NULL, NULL, NULL },
+        { "wrong content type", "{}", "text/plain", WB_ERR_INVAL, 415, NULL, NULL, NULL, NULL,
+          NULL },
         { "no content type", "{}", NULL, WB_ERR_INVAL, 415, NULL, NULL, NULL, NULL, NULL },
-        { "json prefix type", "{}", "application/jsonx", WB_ERR_INVAL, 415, NULL, NULL, NULL, NULL, NULL },
+        { "json prefix type", "{}", "application/jsonx", WB_ERR_INVAL, 415, NULL, NULL, NULL, NULL,
+          NULL },
     };
+
     (void)state;
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         struct wb_http_request r;
@@ -212,10 +226,11 @@ static void test_build_send(void **state)
                      WB_OK);
     assert_string_equal(out.method, "POST");
     assert_string_equal(out.url, "http://127.0.0.1:9/cb");
-    assert_string_equal((const char *)out.body,
-                        "{\"conversation_id\":3,\"recipient\":{\"id\":\"u-42\"},\"message\":{\"id\":"
-                        "\"12\",\"text\":\"Refunds take 5 days. \\\"quoted\\\" 中文\",\"author\":"
-                        "\"bot\"}}");
+    assert_string_equal(
+        (const char *)out.body,
+        "{\"conversation_id\":3,\"recipient\":{\"id\":\"u-42\"},\"message\":{\"id\":"
+        "\"12\",\"text\":\"Refunds take 5 days. \\\"quoted\\\" 中文\",\"author\":"
+        "\"bot\"}}");
     wb_hmac_sha256_hex(key, sizeof(key) - 1, out.body, out.body_len, hex);
     (void)snprintf(want_sig, sizeof(want_sig), "sha256=%s", hex);
     assert_string_equal(wb_http_header_get(out.headers, out.n_headers, "X-Warbler-Signature"),
@@ -249,6 +264,7 @@ static void test_read_send_result(void **state)
         { WB_ERR_TIMEOUT, 0, NULL, WB_SEND_RETRY, 0 },
         { WB_ERR_IO, 0, NULL, WB_SEND_RETRY, 0 },
     };
+
     (void)state;
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         struct wb_header h = { "Retry-After", rows[i].retry_after };
@@ -263,7 +279,8 @@ static void test_read_send_result(void **state)
         resp.now_ms = 10000;
         wb_api_read_send_result(&resp, &res);
         if (res.outcome != rows[i].want || res.retry_after_ms != rows[i].want_retry_ms) {
-            fail_msg("row %zu: outcome %d retry %lld", i, res.outcome, (long long)res.retry_after_ms);
+            fail_msg("row %zu: outcome %d retry %lld", i, res.outcome,
+                     (long long)res.retry_after_ms);
         }
         if (res.outcome != WB_SEND_OK) {
             assert_true(res.reason[0] != '\0');
@@ -274,12 +291,9 @@ static void test_read_send_result(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_verify),
-        cmocka_unit_test(test_verify_tampered_body),
-        cmocka_unit_test(test_parse),
-        cmocka_unit_test(test_answer),
-        cmocka_unit_test(test_build_send),
-        cmocka_unit_test(test_read_send_result),
+        cmocka_unit_test(test_verify),     cmocka_unit_test(test_verify_tampered_body),
+        cmocka_unit_test(test_parse),      cmocka_unit_test(test_answer),
+        cmocka_unit_test(test_build_send), cmocka_unit_test(test_read_send_result),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

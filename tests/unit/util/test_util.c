@@ -74,8 +74,10 @@ static void test_arena(void **state)
 static void test_message_copy(void **state)
 {
     const char *refs[] = { "<a@x>", "<b@x>" };
-    struct wb_attachment att = { .filename = "发票.pdf", .content_type = "application/pdf",
-                                 .data = (const uint8_t *)"PDF", .size = 3 };
+    struct wb_attachment att = { .filename = "发票.pdf",
+                                 .content_type = "application/pdf",
+                                 .data = (const uint8_t *)"PDF",
+                                 .size = 3 };
     struct wb_inbound in;
     char buf[64];
     (void)state;
