@@ -80,6 +80,7 @@ enum wb_delivery {
     WB_DELIVERY_PENDING,
     WB_DELIVERY_SENT,
     WB_DELIVERY_DEAD,
+    WB_DELIVERY_DRAFT, /* a bot reply waiting for the LLM; no outbox row yet */
 };
 
 /* The stored message found by (channel, external id). */
@@ -207,6 +208,28 @@ WB_NODISCARD enum wb_status wb_store_messages_list(struct wb_store *st, int64_t 
                                                    struct wb_stored_message **out, size_t *n_out,
                                                    struct wb_err *err);
 void wb_stored_messages_free(struct wb_stored_message *v, size_t n);
+
+/* Replace a message's text (NULL keeps it) and delivery state (a draft becoming final). */
+WB_NODISCARD enum wb_status wb_store_message_set_text(struct wb_store *st, int64_t id,
+                                                      const char *text, enum wb_delivery delivery,
+                                                      struct wb_err *err);
+
+/* A draft reply left by a crash, with what is needed to queue it. Owned. */
+struct wb_draft {
+    int64_t message_id;
+    int64_t conversation_id;
+    char *channel_id;
+    char *recipient_id; /* the identity's external id */
+};
+
+/*
+ * Drafts (delivery WB_DELIVERY_DRAFT) with id > after_id, oldest first, at
+ * most max; free with wb_drafts_free().
+ */
+WB_NODISCARD enum wb_status wb_store_drafts_list(struct wb_store *st, int64_t after_id, size_t max,
+                                                 struct wb_draft **out, size_t *n_out,
+                                                 struct wb_err *err);
+void wb_drafts_free(struct wb_draft *v, size_t n);
 
 /* ---- outbox ---- */
 

@@ -64,7 +64,32 @@ struct wb_core {
     struct result *results;
     int64_t *new_outbox;
     size_t n_new_outbox;
+    struct wb_http_call **new_calls; /* LLM calls to make once the batch commits */
+    size_t n_new_calls;
 };
+
+/* A bot answer waiting for the LLM: the draft message and what sending it needs. */
+struct llm_pending {
+    int64_t message_id;
+    int64_t conversation_id;
+    int64_t identity_id;
+    char *channel_id;
+    char *recipient_id;
+    size_t max_len;
+    struct wb_bot_reply reply; /* the retrieved answer, the fallback */
+};
+
+static void llm_pending_free(void *p)
+{
+    struct llm_pending *lp = p;
+    if (lp == NULL) {
+        return;
+    }
+    free(lp->channel_id);
+    free(lp->recipient_id);
+    wb_bot_reply_free(&lp->reply);
+    free(lp);
+}
 
 /* ---- host services ---- */
 
@@ -94,6 +119,7 @@ static void item_free(void *p)
         wb_message_free(it->u.msg);
         break;
     case ITEM_REPORT:
+        wb_call_result_free(it->u.report->call);
         free(it->u.report);
         break;
     case ITEM_BOT:
@@ -176,49 +202,117 @@ struct ctx {
     size_t max_text;
 };
 
-/* Write a bot reply and its outbox row; update the owner on handoff. */
-static enum wb_status write_reply(struct wb_core *c, struct ctx *x, const struct wb_bot_reply *r,
-                                  struct wb_err *err)
+/* Append the bot's message (pending delivery, or a draft for the LLM). */
+static enum wb_status append_bot_message(struct wb_core *c, const struct ctx *x, const char *text,
+                                         enum wb_delivery delivery, int64_t *mid_out,
+                                         struct wb_err *err)
 {
     struct wb_store_message sm;
-    struct wb_outbox_new on;
-    int64_t mid, seq, oid;
-    enum wb_status st;
-
+    int64_t seq;
     memset(&sm, 0, sizeof(sm));
     sm.conversation_id = x->conv.id;
     sm.direction = WB_DIR_OUT;
     sm.author = WB_AUTHOR_BOT;
     sm.channel_id = x->m->channel_id;
     sm.identity_id = x->identity_id;
-    sm.text = r->text;
-    sm.delivery = WB_DELIVERY_PENDING;
+    sm.text = text;
+    sm.delivery = delivery;
     sm.created_ms = x->now;
-    st = wb_store_message_append(c->store, &sm, &mid, &seq, err);
-    if (st != WB_OK) {
-        return st;
+    enum wb_status st = wb_store_message_append(c->store, &sm, mid_out, &seq, err);
+    if (st == WB_OK) {
+        st = wb_store_event_append(c->store, "message.created", x->conv.id, *mid_out, x->now, NULL,
+                                   err);
     }
+    return st;
+}
+
+/* Queue a written reply for delivery; on handoff the conversation waits for a person. */
+static enum wb_status queue_reply(struct wb_core *c, int64_t conv_id, int64_t mid,
+                                  const char *channel_id, const char *recipient_id,
+                                  enum wb_bot_action action, int64_t now, struct wb_err *err)
+{
+    struct wb_outbox_new on;
+    int64_t oid;
     memset(&on, 0, sizeof(on));
     on.message_id = mid;
-    on.conversation_id = x->conv.id;
-    on.channel_id = x->m->channel_id;
-    on.recipient_id = x->in->sender_id;
-    on.next_attempt_ms = x->now;
-    st = wb_store_outbox_add(c->store, &on, &oid, err);
-    if (st == WB_OK) {
-        st = wb_store_event_append(c->store, "message.created", x->conv.id, mid, x->now, NULL, err);
-    }
-    if (st == WB_OK && r->action == WB_BOT_HANDOFF) {
-        st = wb_store_conversation_set_owner(c->store, x->conv.id, WB_OWNER_QUEUED, x->now, err);
+    on.conversation_id = conv_id;
+    on.channel_id = channel_id;
+    on.recipient_id = recipient_id;
+    on.next_attempt_ms = now;
+    on.now_ms = now;
+    enum wb_status st = wb_store_outbox_add(c->store, &on, &oid, err);
+    if (st == WB_OK && action == WB_BOT_HANDOFF) {
+        st = wb_store_conversation_set_owner(c->store, conv_id, WB_OWNER_QUEUED, now, err);
         if (st == WB_OK) {
-            st = wb_store_event_append(c->store, "conversation.queued", x->conv.id, 0, x->now, NULL,
-                                       err);
+            st = wb_store_event_append(c->store, "conversation.queued", conv_id, 0, now, NULL, err);
         }
     }
     if (st == WB_OK) {
         c->new_outbox[c->n_new_outbox++] = oid;
     }
     return st;
+}
+
+/* Write a bot reply and its outbox row. */
+static enum wb_status write_reply(struct wb_core *c, struct ctx *x, const struct wb_bot_reply *r,
+                                  struct wb_err *err)
+{
+    int64_t mid;
+    enum wb_status st = append_bot_message(c, x, r->text, WB_DELIVERY_PENDING, &mid, err);
+    if (st == WB_OK) {
+        st = queue_reply(c, x->conv.id, mid, x->m->channel_id, x->in->sender_id, r->action, x->now,
+                         err);
+    }
+    return st;
+}
+
+/*
+ * The LLM writes this answer: store the retrieved answer as a draft (what
+ * the customer gets if the call fails, or if we crash before it returns:
+ * drafts are queued at start) and make the call after the commit.
+ * Takes r on WB_OK.
+ */
+static enum wb_status write_draft(struct wb_core *c, struct ctx *x, struct wb_bot_reply *r,
+                                  const struct wb_http_out *req, struct wb_err *err)
+{
+    int64_t mid;
+    enum wb_status st = append_bot_message(c, x, r->text, WB_DELIVERY_DRAFT, &mid, err);
+    if (st != WB_OK) {
+        return st;
+    }
+    struct llm_pending *lp = wb_calloc(1, sizeof(*lp));
+    lp->message_id = mid;
+    lp->conversation_id = x->conv.id;
+    lp->identity_id = x->identity_id;
+    lp->channel_id = wb_strdup(x->m->channel_id);
+    lp->recipient_id = wb_strdup(x->in->sender_id);
+    lp->max_len = x->max_text;
+    lp->reply = *r;
+    memset(r, 0, sizeof(*r));
+    c->new_calls[c->n_new_calls++] =
+        wb_http_call_new(req, wb_bot_llm_timeout_ms(c->bot), lp, llm_pending_free);
+    return WB_OK;
+}
+
+/* Ask the LLM when it is configured and the bot answers from the knowledge base. */
+static bool try_llm(struct wb_core *c, struct ctx *x, const struct wb_bot_query *q,
+                    struct wb_bot_reply *r, enum wb_status *st, struct wb_err *err)
+{
+    struct wb_arena a = WB_ARENA_INIT;
+    struct wb_http_out req;
+    struct wb_err lerr;
+    bool used = false;
+
+    if (r->action != WB_BOT_ANSWER || !wb_bot_llm_enabled(c->bot)) {
+        return false;
+    }
+    memset(&req, 0, sizeof(req));
+    if (wb_bot_llm_request(c->bot, q, &a, &req, &lerr) == WB_OK) {
+        *st = write_draft(c, x, r, &req, err);
+        used = true;
+    }
+    wb_arena_free(&a); /* holds the Authorization header */
+    return used;
 }
 
 static enum wb_status run_bot(struct wb_core *c, struct ctx *x, int64_t seq, struct wb_err *err)
@@ -234,16 +328,18 @@ static enum wb_status run_bot(struct wb_core *c, struct ctx *x, int64_t seq, str
     q.prev_text = prev;
     q.max_len = x->max_text;
     st = wb_bot_answer(c->bot, &q, &r, err);
-    free(prev);
     if (st != WB_OK) {
+        free(prev);
         /* a bot failure must not lose the message: hand off silently */
         wb_log(WB_LOG_WARN, "bot: conv=%lld: %s; queued for an agent", (long long)x->conv.id,
                err ? err->msg : wb_status_str(st));
         return wb_store_conversation_set_owner(c->store, x->conv.id, WB_OWNER_QUEUED, x->now, err);
     }
-    if (r.action != WB_BOT_SILENT && r.text != NULL && r.text[0] != '\0') {
+    if (r.action != WB_BOT_SILENT && r.text != NULL && r.text[0] != '\0' &&
+        !try_llm(c, x, &q, &r, &st, err)) {
         st = write_reply(c, x, &r, err);
     }
+    free(prev);
     wb_bot_reply_free(&r);
     return st;
 }
@@ -326,6 +422,7 @@ static void process_message(struct wb_core *c, const struct wb_chanset *cs, stru
     struct ctx x;
     struct wb_err err;
     size_t outbox_mark = c->n_new_outbox;
+    size_t calls_mark = c->n_new_calls;
 
     memset(&x, 0, sizeof(x));
     memset(res, 0, sizeof(*res));
@@ -342,12 +439,54 @@ static void process_message(struct wb_core *c, const struct wb_chanset *cs, stru
         } else {
             wb_store_rollback_to(c->store);
             c->n_new_outbox = outbox_mark;
+            while (c->n_new_calls > calls_mark) {
+                wb_http_call_free(c->new_calls[--c->n_new_calls]);
+            }
         }
     }
     wb_conversation_free(&x.conv);
     if (res->st != WB_OK) {
         wb_log(WB_LOG_ERROR, "core: %s message %s not stored: %s", m->channel_id, m->in.external_id,
                err.msg[0] ? err.msg : wb_status_str(res->st));
+    }
+}
+
+/* The LLM answered (or failed): finish the draft and queue it. */
+static void process_call(struct wb_core *c, struct wb_call_result *res)
+{
+    struct llm_pending *lp = res->ctx;
+    struct wb_http_resp resp;
+    struct wb_err err;
+    int64_t now = wb_now_ms();
+    enum wb_status st;
+
+    memset(&resp, 0, sizeof(resp));
+    resp.transport = res->transport;
+    resp.transport_error = res->error;
+    resp.status = res->status;
+    resp.body = res->body;
+    resp.body_len = res->body_len;
+    resp.now_ms = now;
+    wb_err_clear(&err);
+    if (wb_bot_llm_apply(c->bot, &resp, lp->max_len, &lp->reply, &err) != WB_OK) {
+        wb_log(WB_LOG_WARN, "bot: conv=%lld: LLM not used, answering with the passage: %s",
+               (long long)lp->conversation_id, err.msg);
+    }
+    st = wb_store_savepoint(c->store, &err);
+    if (st == WB_OK) {
+        st = wb_store_message_set_text(c->store, lp->message_id, lp->reply.text,
+                                       WB_DELIVERY_PENDING, &err);
+    }
+    if (st == WB_OK) {
+        st = queue_reply(c, lp->conversation_id, lp->message_id, lp->channel_id, lp->recipient_id,
+                         lp->reply.action, now, &err);
+    }
+    if (st == WB_OK) {
+        st = wb_store_release(c->store, &err);
+    } else {
+        wb_store_rollback_to(c->store);
+        /* the draft stays in the store and is queued at the next start */
+        wb_log(WB_LOG_ERROR, "core: draft %lld: %s", (long long)lp->message_id, err.msg);
     }
 }
 
@@ -358,6 +497,10 @@ static void process_report(struct wb_core *c, const struct wb_send_report *r)
     int64_t now = wb_now_ms();
 
     wb_err_clear(&err);
+    if (r->kind == WB_REPORT_CALL) {
+        process_call(c, r->call);
+        return;
+    }
     switch (r->kind) {
     case WB_REPORT_SENT:
         st = wb_store_outbox_sent(c->store, r->outbox_id, r->external_id[0] ? r->external_id : NULL,
@@ -369,6 +512,7 @@ static void process_report(struct wb_core *c, const struct wb_send_report *r)
                                    r->error, &err);
         break;
     case WB_REPORT_DEAD:
+    case WB_REPORT_CALL:
     default:
         st = wb_store_outbox_dead(c->store, r->outbox_id, r->attempts, r->error, now, &err);
         atomic_fetch_sub(&wb_metrics.outbox_depth, 1);
@@ -400,6 +544,17 @@ static void dispatch_outbox(struct wb_core *c)
         wb_outbox_submit_take(c->outbox, it);
     }
     c->n_new_outbox = 0;
+    for (size_t i = 0; i < c->n_new_calls; i++) {
+        wb_outbox_call_take(c->outbox, c->new_calls[i]);
+    }
+    c->n_new_calls = 0;
+}
+
+static void drop_calls(struct wb_core *c)
+{
+    while (c->n_new_calls > 0) {
+        wb_http_call_free(c->new_calls[--c->n_new_calls]);
+    }
 }
 
 static void complete(struct wb_core *c, size_t n, bool committed)
@@ -424,6 +579,7 @@ static void complete(struct wb_core *c, size_t n, bool committed)
             }
             wb_message_free(m);
         } else if (it->kind == ITEM_REPORT) {
+            wb_call_result_free(it->u.report->call);
             free(it->u.report);
         }
         free(it);
@@ -448,6 +604,7 @@ static void run_batch(struct wb_core *c, size_t n)
         }
     }
     c->n_new_outbox = 0;
+    c->n_new_calls = 0;
     if (wb_store_begin(c->store, &err) == WB_OK) {
         for (size_t i = 0; i < n; i++) {
             if (c->batch[i]->kind == ITEM_MSG) {
@@ -467,6 +624,7 @@ static void run_batch(struct wb_core *c, size_t n)
         atomic_fetch_add(&wb_metrics.commit_failures, 1);
         wb_log(WB_LOG_ERROR, "core: batch of %zu not committed: %s", n, err.msg);
         c->n_new_outbox = 0;
+        drop_calls(c);
     } else {
         atomic_fetch_add(&wb_metrics.batches, 1);
         if (n_msgs > 0) {
@@ -552,6 +710,7 @@ enum wb_status wb_core_new(const struct wb_config *cfg, struct wb_core **out, st
     c->results = wb_calloc((size_t)cfg->core.batch_max, sizeof(*c->results));
     /* at most one reply per message in a batch */
     c->new_outbox = wb_calloc((size_t)cfg->core.batch_max, sizeof(*c->new_outbox));
+    c->new_calls = wb_calloc((size_t)cfg->core.batch_max, sizeof(*c->new_calls));
     *out = c;
     return WB_OK;
 }
@@ -592,9 +751,56 @@ static enum wb_status load_pending(struct wb_core *c, struct wb_err *err)
     return WB_OK;
 }
 
+/*
+ * Drafts left by a crash (the LLM call was lost with the process): send the
+ * retrieved answer they hold. Thread: main, before the core thread.
+ */
+static enum wb_status recover_drafts(struct wb_core *c, struct wb_err *err)
+{
+    int64_t after = 0;
+    size_t total = 0;
+    enum wb_status st = WB_OK;
+    for (;;) {
+        struct wb_draft *v = NULL;
+        size_t n = 0;
+        st = wb_store_drafts_list(c->store, after, 256, &v, &n, err);
+        if (st == WB_OK && n > 0) {
+            st = wb_store_begin(c->store, err);
+            int64_t now = wb_now_ms();
+            for (size_t i = 0; st == WB_OK && i < n; i++) {
+                after = v[i].message_id;
+                st = wb_store_message_set_text(c->store, v[i].message_id, NULL, WB_DELIVERY_PENDING,
+                                               err);
+                if (st == WB_OK) {
+                    st = queue_reply(c, v[i].conversation_id, v[i].message_id, v[i].channel_id,
+                                     v[i].recipient_id, WB_BOT_ANSWER, now, err);
+                }
+            }
+            st = st == WB_OK ? wb_store_commit(c->store, err) : st;
+            if (st != WB_OK) {
+                wb_store_rollback(c->store);
+            }
+            c->n_new_outbox = 0; /* load_pending() queues them */
+        }
+        wb_drafts_free(v, n);
+        total += n;
+        if (st != WB_OK || n < 256) {
+            break;
+        }
+    }
+    if (st == WB_OK && total > 0) {
+        wb_log(WB_LOG_NOTICE, "bot: %zu draft answer(s) left by a crash queued as retrieved",
+               total);
+    }
+    return st;
+}
+
 enum wb_status wb_core_start(struct wb_core *core, struct wb_err *err)
 {
-    enum wb_status st = wb_outbox_start(core->outbox, err);
+    enum wb_status st = recover_drafts(core, err);
+    if (st == WB_OK) {
+        st = wb_outbox_start(core->outbox, err);
+    }
     if (st == WB_OK) {
         st = load_pending(core, err);
     }
@@ -638,5 +844,6 @@ void wb_core_free(struct wb_core *core)
     free(core->batch);
     free(core->results);
     free(core->new_outbox);
+    free(core->new_calls);
     free(core);
 }

@@ -20,6 +20,7 @@
 #include <sys/random.h>
 
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 
 #include <warbler/log.h>
 
@@ -32,7 +33,8 @@
 #define MAX_RESP_HEADERS 64
 
 struct job {
-    struct wb_outbox_item *it;
+    struct wb_outbox_item *it; /* a delivery, or */
+    struct wb_http_call *call; /* a one-shot call */
     int64_t due_ms;
     CURL *easy;
     struct curl_slist *hdrs;
@@ -99,6 +101,7 @@ static void job_free(struct job *j)
         wb_outbox_item_free(j->it);
         free(j->it);
     }
+    wb_http_call_free(j->call);
     if (j->easy != NULL) {
         curl_easy_cleanup(j->easy);
     }
@@ -116,6 +119,60 @@ static void job_reset_attempt(struct job *j)
     wb_buf_reset(&j->body);
     j->n_resp_hdrs = 0;
     j->errbuf[0] = '\0';
+}
+
+struct wb_http_call *wb_http_call_new(const struct wb_http_out *req, int64_t timeout_ms, void *ctx,
+                                      void (*ctx_free)(void *ctx))
+{
+    struct wb_http_call *c = wb_calloc(1, sizeof(*c));
+    c->method = wb_strdup(req->method);
+    c->url = wb_strdup(req->url);
+    c->n_headers = req->n_headers;
+    c->headers = wb_calloc(req->n_headers ? req->n_headers : 1, sizeof(*c->headers));
+    for (size_t i = 0; i < req->n_headers; i++) {
+        c->headers[i].name = wb_strdup(req->headers[i].name);
+        c->headers[i].value = wb_strdup(req->headers[i].value);
+    }
+    c->body = wb_memdup(req->body ? req->body : (const uint8_t *)"", req->body_len);
+    c->body_len = req->body_len;
+    c->timeout_ms = timeout_ms;
+    c->ctx = ctx;
+    c->ctx_free = ctx_free;
+    return c;
+}
+
+void wb_http_call_free(struct wb_http_call *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    if (c->ctx != NULL && c->ctx_free != NULL) {
+        c->ctx_free(c->ctx);
+    }
+    for (size_t i = 0; i < c->n_headers; i++) {
+        /* the values may hold an API key */
+        if (c->headers[i].value != NULL) {
+            OPENSSL_cleanse((void *)(uintptr_t)c->headers[i].value, strlen(c->headers[i].value));
+        }
+        free((void *)(uintptr_t)c->headers[i].name);
+        free((void *)(uintptr_t)c->headers[i].value);
+    }
+    free(c->headers);
+    free(c->method);
+    free(c->url);
+    free(c->body);
+    free(c);
+}
+
+void wb_call_result_free(struct wb_call_result *r)
+{
+    if (r != NULL) {
+        if (r->ctx != NULL && r->ctx_free != NULL) {
+            r->ctx_free(r->ctx);
+        }
+        free(r->body);
+        free(r);
+    }
 }
 
 /* ---- heap by due time ---- */
@@ -319,7 +376,8 @@ static void outbound_from_item(const struct wb_outbox_item *it, struct wb_outbou
     o->attempt = it->attempts;
 }
 
-static enum wb_status easy_setup(struct wb_outbox *ob, struct job *j, const struct wb_http_out *req)
+static enum wb_status easy_setup(struct wb_outbox *ob, struct job *j, const struct wb_http_out *req,
+                                 int64_t timeout_ms)
 {
     CURL *e = j->easy;
     (void)curl_easy_reset(e);
@@ -334,8 +392,9 @@ static enum wb_status easy_setup(struct wb_outbox *ob, struct job *j, const stru
     (void)curl_easy_setopt(e, CURLOPT_URL, req->url);
     (void)curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     (void)curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    (void)curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)ob->conf.timeout_ms);
-    (void)curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)ob->conf.timeout_ms);
+    (void)ob;
+    (void)curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+    (void)curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
     (void)curl_easy_setopt(e, CURLOPT_HTTPHEADER, j->hdrs);
     (void)curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->errbuf);
     (void)curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
@@ -355,8 +414,98 @@ static enum wb_status easy_setup(struct wb_outbox *ob, struct job *j, const stru
     return WB_OK;
 }
 
+static enum wb_status transport_status(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_OPERATION_TIMEDOUT:
+        return WB_ERR_TIMEOUT;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+        return WB_ERR_TLS;
+    default:
+        return WB_ERR_IO;
+    }
+}
+
+static void job_start_delivery(struct wb_outbox *ob, struct job *j);
+
+static void call_finish_error(struct wb_outbox *ob, struct job *j, const char *why)
+{
+    struct wb_send_report *r = wb_calloc(1, sizeof(*r));
+    r->kind = WB_REPORT_CALL;
+    r->call = wb_calloc(1, sizeof(*r->call));
+    r->call->ctx = j->call->ctx;
+    r->call->ctx_free = j->call->ctx_free;
+    j->call->ctx = NULL; /* handed over with the result */
+    r->call->transport = WB_ERR_IO;
+    (void)snprintf(r->call->error, sizeof(r->call->error), "%s", why);
+    report_push(ob, r);
+    job_free(j);
+}
+
+static bool attach(struct wb_outbox *ob, struct job *j)
+{
+    j->start_mono = wb_mono_ms();
+    if (curl_multi_add_handle(ob->multi, j->easy) != CURLM_OK) {
+        return false;
+    }
+    j->fly_idx = ob->inflight;
+    ob->flying[ob->inflight++] = j;
+    return true;
+}
+
+static void call_start(struct wb_outbox *ob, struct job *j)
+{
+    struct wb_http_out req;
+    memset(&req, 0, sizeof(req));
+    req.method = j->call->method;
+    req.url = j->call->url;
+    req.headers = j->call->headers;
+    req.n_headers = j->call->n_headers;
+    req.body = j->call->body;
+    req.body_len = j->call->body_len;
+    if (j->easy == NULL) {
+        j->easy = curl_easy_init();
+    }
+    if (j->easy == NULL || easy_setup(ob, j, &req, j->call->timeout_ms) != WB_OK ||
+        !attach(ob, j)) {
+        call_finish_error(ob, j, "cannot start the HTTP request");
+    }
+}
+
+static void call_finish(struct wb_outbox *ob, struct job *j, CURLcode rc)
+{
+    struct wb_send_report *r = wb_calloc(1, sizeof(*r));
+    struct wb_call_result *res = wb_calloc(1, sizeof(*res));
+    r->kind = WB_REPORT_CALL;
+    r->call = res;
+    res->ctx = j->call->ctx;
+    res->ctx_free = j->call->ctx_free;
+    j->call->ctx = NULL; /* handed over with the result */
+    res->transport = rc == CURLE_OK ? WB_OK : transport_status(rc);
+    (void)snprintf(res->error, sizeof(res->error), "%s",
+                   j->errbuf[0] ? j->errbuf : curl_easy_strerror(rc));
+    if (rc == CURLE_OK) {
+        (void)curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &res->status);
+    }
+    res->body = wb_memdup(j->body.data ? j->body.data : "", j->body.len);
+    res->body_len = j->body.len;
+    report_push(ob, r);
+    job_free(j);
+}
+
 /* Start one attempt of a due job. */
 static void job_start(struct wb_outbox *ob, struct job *j)
+{
+    if (j->call != NULL) {
+        call_start(ob, j);
+        return;
+    }
+    job_start_delivery(ob, j);
+}
+
+static void job_start_delivery(struct wb_outbox *ob, struct job *j)
 {
     struct wb_chanset *cs = wb_chanset_acquire();
     const struct wb_channel *ch = wb_chanset_find(cs, j->it->channel_id);
@@ -385,36 +534,25 @@ static void job_start(struct wb_outbox *ob, struct job *j)
     if (j->easy == NULL) {
         j->easy = curl_easy_init();
     }
-    if (j->easy == NULL || easy_setup(ob, j, &req) != WB_OK) {
+    if (j->easy == NULL || easy_setup(ob, j, &req, ob->conf.timeout_ms) != WB_OK) {
         settle_error(ob, j, WB_SEND_PERMANENT, "cannot build the HTTP request", stats);
         return;
     }
-    j->start_mono = wb_mono_ms();
-    if (curl_multi_add_handle(ob->multi, j->easy) != CURLM_OK) {
+    if (!attach(ob, j)) {
         settle_error(ob, j, WB_SEND_RETRY, "curl_multi_add_handle failed", stats);
-        return;
-    }
-    j->fly_idx = ob->inflight;
-    ob->flying[ob->inflight++] = j;
-}
-
-static enum wb_status transport_status(CURLcode rc)
-{
-    switch (rc) {
-    case CURLE_OPERATION_TIMEDOUT:
-        return WB_ERR_TIMEOUT;
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CACERT_BADFILE:
-        return WB_ERR_TLS;
-    default:
-        return WB_ERR_IO;
     }
 }
 
 /* A finished transfer: let the connector read it, then settle. */
 static void job_finish(struct wb_outbox *ob, struct job *j, CURLcode rc)
 {
+    if (j->call != NULL) {
+        (void)curl_multi_remove_handle(ob->multi, j->easy);
+        ob->flying[j->fly_idx] = ob->flying[--ob->inflight];
+        ob->flying[j->fly_idx]->fly_idx = j->fly_idx;
+        call_finish(ob, j, rc);
+        return;
+    }
     struct wb_chanset *cs = wb_chanset_acquire();
     const struct wb_channel *ch = wb_chanset_find(cs, j->it->channel_id);
     struct wb_channel_stats *stats = wb_channel_stats_get(j->it->channel_id);
@@ -459,11 +597,7 @@ static void drain_intake(struct wb_outbox *ob)
     size_t n;
     while ((n = wb_queue_pop_batch(ob->intake, items, WB_ARRAY_LEN(items), 0, 0)) > 0) {
         for (size_t i = 0; i < n; i++) {
-            struct job *j = wb_calloc(1, sizeof(*j));
-            j->it = items[i];
-            j->due_ms = j->it->next_attempt_ms;
-            wb_buf_init(&j->body, MAX_RESP_BODY);
-            heap_push(ob, j);
+            heap_push(ob, items[i]);
         }
     }
 }
@@ -543,15 +677,32 @@ enum wb_status wb_outbox_start(struct wb_outbox *ob, struct wb_err *err)
     return WB_OK;
 }
 
-void wb_outbox_submit_take(struct wb_outbox *ob, struct wb_outbox_item *it)
+static void submit_job(struct wb_outbox *ob, struct job *j)
 {
-    if (wb_queue_push_wait(ob->intake, it) != WB_OK) {
-        /* stopping: the row stays pending in the store and is loaded next start */
-        wb_outbox_item_free(it);
-        free(it);
+    if (wb_queue_push_wait(ob->intake, j) != WB_OK) {
+        /* stopping: a delivery stays pending in the store and is loaded next start */
+        job_free(j);
         return;
     }
     (void)curl_multi_wakeup(ob->multi);
+}
+
+void wb_outbox_submit_take(struct wb_outbox *ob, struct wb_outbox_item *it)
+{
+    struct job *j = wb_calloc(1, sizeof(*j));
+    j->it = it;
+    j->due_ms = it->next_attempt_ms;
+    wb_buf_init(&j->body, MAX_RESP_BODY);
+    submit_job(ob, j);
+}
+
+void wb_outbox_call_take(struct wb_outbox *ob, struct wb_http_call *c)
+{
+    struct job *j = wb_calloc(1, sizeof(*j));
+    j->call = c;
+    j->due_ms = 0;
+    wb_buf_init(&j->body, MAX_RESP_BODY);
+    submit_job(ob, j);
 }
 
 void wb_outbox_stop(struct wb_outbox *ob)
@@ -566,10 +717,9 @@ void wb_outbox_stop(struct wb_outbox *ob)
     ob->started = false;
 }
 
-static void free_item(void *p)
+static void free_job(void *p)
 {
-    wb_outbox_item_free(p);
-    free(p);
+    job_free(p);
 }
 
 void wb_outbox_free(struct wb_outbox *ob)
@@ -588,10 +738,11 @@ void wb_outbox_free(struct wb_outbox *ob)
     }
     free(ob->flying);
     for (size_t i = 0; i < ob->n_unsent; i++) {
+        wb_call_result_free(ob->unsent[i]->call);
         free(ob->unsent[i]);
     }
     free(ob->unsent);
-    wb_queue_free(ob->intake, free_item);
+    wb_queue_free(ob->intake, free_job);
     (void)curl_multi_cleanup(ob->multi);
     free(ob);
 }

@@ -527,3 +527,69 @@ enum wb_status wb_store_messages_list(struct wb_store *st, int64_t conversation_
     *n_out = n;
     return rc;
 }
+
+enum wb_status wb_store_message_set_text(struct wb_store *st, int64_t id, const char *text,
+                                         enum wb_delivery delivery, struct wb_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    enum wb_status rc = wb_sq_prepare(st, WB_SQ_MSG_SET_TEXT, &s, err);
+    if (rc != WB_OK) {
+        return rc;
+    }
+    int sr = WB_SQ_BIND(s, WB_SQ_TEXT(text), WB_SQ_INT(delivery), WB_SQ_INT(id));
+    if (sr == SQLITE_OK) {
+        sr = wb_sq_exec_stmt(s);
+    }
+    if (sr != SQLITE_DONE) {
+        rc = wb_sq_fail(st, sr, err, "message text");
+    } else if (sqlite3_changes(st->db) == 0) {
+        rc = wb_err_set(err, WB_ERR_NOTFOUND, "store: no message %lld", (long long)id);
+    }
+    wb_sq_done(s);
+    return rc;
+}
+
+enum wb_status wb_store_drafts_list(struct wb_store *st, int64_t after_id, size_t max,
+                                    struct wb_draft **out, size_t *n_out, struct wb_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    struct wb_draft *v = NULL;
+    size_t n = 0;
+    int sr;
+    enum wb_status rc = wb_sq_prepare(st, WB_SQ_DRAFTS, &s, err);
+
+    *out = NULL;
+    *n_out = 0;
+    if (rc != WB_OK) {
+        return rc;
+    }
+    v = wb_calloc(max ? max : 1, sizeof(*v));
+    sr = WB_SQ_BIND(s, WB_SQ_INT(WB_DELIVERY_DRAFT), WB_SQ_INT(after_id), WB_SQ_INT(max));
+    while (sr == SQLITE_OK && n < max && (sr = sqlite3_step(s)) == SQLITE_ROW) {
+        v[n].message_id = sqlite3_column_int64(s, 0);
+        v[n].conversation_id = sqlite3_column_int64(s, 1);
+        v[n].channel_id = wb_sq_col_str(s, 2);
+        v[n].recipient_id = wb_sq_col_str(s, 3);
+        n++;
+        sr = SQLITE_OK;
+    }
+    if (sr != SQLITE_OK && sr != SQLITE_DONE && sr != SQLITE_ROW) {
+        rc = wb_sq_fail(st, sr, err, "drafts");
+        wb_drafts_free(v, n);
+        v = NULL;
+        n = 0;
+    }
+    wb_sq_done(s);
+    *out = v;
+    *n_out = n;
+    return rc;
+}
+
+void wb_drafts_free(struct wb_draft *v, size_t n)
+{
+    for (size_t i = 0; v != NULL && i < n; i++) {
+        free(v[i].channel_id);
+        free(v[i].recipient_id);
+    }
+    free(v);
+}

@@ -44,6 +44,8 @@ enum wb_sq_id {
     WB_SQ_CONV_NEXT_SEQ,
     WB_SQ_MSG_INSERT,
     WB_SQ_MSG_LIST,
+    WB_SQ_MSG_SET_TEXT,
+    WB_SQ_DRAFTS,
     /* outbox, events, agents, channel state, stats */
     WB_SQ_OUTBOX_INSERT,
     WB_SQ_OUTBOX_SET_KEY,

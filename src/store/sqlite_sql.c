@@ -73,6 +73,10 @@ static const char *const sq_sql[WB_SQ_COUNT] = {
     [WB_SQ_MSG_LIST] = "SELECT id, conversation_id, seq, direction, author, channel_id, "
                        "external_id, text, delivery, delivery_error, created_ms FROM messages "
                        "WHERE conversation_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+    [WB_SQ_MSG_SET_TEXT] = "UPDATE messages SET text = coalesce(?1, text), delivery = ?2 WHERE id = ?3",
+    [WB_SQ_DRAFTS] = "SELECT m.id, m.conversation_id, m.channel_id, i.external_id "
+                     "FROM messages m JOIN identities i ON i.id = m.identity_id "
+                     "WHERE m.delivery = ?1 AND m.id > ?2 ORDER BY m.id LIMIT ?3",
 
     [WB_SQ_OUTBOX_INSERT] = "INSERT INTO outbox (message_id, conversation_id, channel_id, "
                             "recipient_id, state, attempts, next_attempt_ms, created_ms, "

@@ -113,7 +113,7 @@ class Daemon:
     """warblerd on a temp config; `extra` is appended inside the top level."""
 
     def __init__(self, callback_url, tmp=None, outbox="", channels_extra="", extra="",
-                 knowledge=None):
+                 knowledge=None, bot_extra=""):
         self.tmp = tmp or tempfile.mkdtemp(prefix="wb-it-")
         self.secret_file = os.path.join(self.tmp, "api.secret")
         if not os.path.exists(self.secret_file):
@@ -131,7 +131,7 @@ log = {{ level = "info"; sink = "stderr"; }};
 http = {{ listen = "127.0.0.1"; port = 0; max_body = "64k"; }};
 core = {{ batch_wait = "1ms"; }};
 outbox = {{ backoff_base = "100ms"; backoff_max = "1s"; timeout = "5s"; {outbox} }};
-bot = {{ knowledge_dir = "{knowledge}"; }};
+bot = {{ knowledge_dir = "{knowledge}"; {bot_extra} }};
 channels = (
   {{ id = "api-main"; type = "api"; secret_file = "{self.secret_file}";
      callback_url = "{callback_url}"; }}{channels_extra}

@@ -339,6 +339,60 @@ static void test_agents_and_events(void **state)
     assert_true(e3 > e2);
 }
 
+/* A bot draft (waiting for the LLM) is listed with its recipient until finished. */
+static void test_drafts(void **state)
+{
+    struct store_fx *fx = *state;
+    struct wb_err err;
+    int64_t contact, ident, conv, mid, seq;
+    struct wb_store_message sm;
+    struct wb_draft *v = NULL;
+    size_t n = 0;
+    struct wb_stored_message *msgs = NULL;
+    size_t nm = 0;
+
+    store_fx_contact_conv(fx->st, "api-main", "u-draft", &contact, &ident, &conv);
+    memset(&sm, 0, sizeof(sm));
+    sm.conversation_id = conv;
+    sm.direction = WB_DIR_OUT;
+    sm.author = WB_AUTHOR_BOT;
+    sm.channel_id = "api-main";
+    sm.identity_id = ident;
+    sm.text = "retrieved passage";
+    sm.delivery = WB_DELIVERY_DRAFT;
+    sm.created_ms = 5;
+    assert_int_equal(wb_store_message_append(fx->st, &sm, &mid, &seq, &err), WB_OK);
+    assert_int_equal(wb_store_drafts_list(fx->st, 0, 10, &v, &n, &err), WB_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(v[0].message_id, mid);
+    assert_int_equal(v[0].conversation_id, conv);
+    assert_string_equal(v[0].channel_id, "api-main");
+    assert_string_equal(v[0].recipient_id, "u-draft");
+    wb_drafts_free(v, n);
+    assert_int_equal(wb_store_drafts_list(fx->st, mid, 10, &v, &n, &err), WB_OK);
+    assert_int_equal(n, 0);
+    wb_drafts_free(v, n);
+
+    /* NULL keeps the text; the draft leaves the list */
+    assert_int_equal(wb_store_message_set_text(fx->st, mid, NULL, WB_DELIVERY_PENDING, &err),
+                     WB_OK);
+    assert_int_equal(wb_store_messages_list(fx->st, conv, 0, 10, &msgs, &nm, &err), WB_OK);
+    assert_int_equal(nm, 1);
+    assert_string_equal(msgs[0].text, "retrieved passage");
+    assert_int_equal(msgs[0].delivery, WB_DELIVERY_PENDING);
+    wb_stored_messages_free(msgs, nm);
+    assert_int_equal(
+        wb_store_message_set_text(fx->st, mid, "llm answer", WB_DELIVERY_PENDING, &err), WB_OK);
+    assert_int_equal(wb_store_messages_list(fx->st, conv, 0, 10, &msgs, &nm, &err), WB_OK);
+    assert_string_equal(msgs[0].text, "llm answer");
+    wb_stored_messages_free(msgs, nm);
+    assert_int_equal(wb_store_drafts_list(fx->st, 0, 10, &v, &n, &err), WB_OK);
+    assert_int_equal(n, 0);
+    wb_drafts_free(v, n);
+    assert_int_equal(wb_store_message_set_text(fx->st, 999999, "x", WB_DELIVERY_PENDING, &err),
+                     WB_ERR_NOTFOUND);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, store_fx_setup, store_fx_teardown)
 
 int main(void)
@@ -351,6 +405,7 @@ int main(void)
         T(test_outbox_sent_duplicate_external_id),
         T(test_channel_state),
         T(test_agents_and_events),
+        T(test_drafts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
