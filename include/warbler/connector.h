@@ -148,9 +148,29 @@ struct wb_host {
      * message is freed, m->done is called with that status).
      */
     enum wb_status (*submit_take)(const struct wb_host *host, struct wb_message *m);
+    /*
+     * Like submit_take, but waits for room in the core queue: for connector
+     * threads that may block (an IMAP worker). WB_ERR_IO when shutting down
+     * (m->done is called with it). Thread: any but the loop.
+     */
+    enum wb_status (*submit_wait_take)(const struct wb_host *host, struct wb_message *m);
     /* Report channel health; reason may be NULL. Thread: any. */
     void (*set_state)(const struct wb_host *host, const char *channel_id,
                       enum wb_channel_state state, const char *reason);
+    /*
+     * Per-channel persistent values (e.g. an IMAP folder's UIDVALIDITY and
+     * last processed UID). state_get reads the store through a read-only
+     * connection of its own: it blocks, so never call it from the loop.
+     * *value_out is owned (free()); WB_ERR_NOTFOUND when unset. state_set
+     * queues the write behind every message submitted before it; it is
+     * committed with the next batch. Thread: any (state_get: not the loop).
+     */
+    enum wb_status (*state_get)(const struct wb_host *host, const char *channel_id, const char *key,
+                                char **value_out, struct wb_err *err);
+    void (*state_set)(const struct wb_host *host, const char *channel_id, const char *key,
+                      const char *value);
+    /* warblerd's state directory (state_dir), for a connector's own files. */
+    const char *state_dir;
 };
 
 struct wb_connector_ops {

@@ -260,6 +260,13 @@ static const struct wb_conf_field outbox_fields[] = {
       .min = 1,
       .max = 10000,
       .doc = "most sends in progress at once" },
+    { .key = "senders",
+      .type = WB_CONF_INT,
+      .offset = offsetof(struct wb_conf_outbox, senders),
+      .def = "2",
+      .min = 1,
+      .max = 64,
+      .doc = "threads for channels that send with a blocking protocol (SMTP)" },
 };
 
 static const struct wb_conf_schema outbox_schema = {

@@ -47,6 +47,7 @@ struct wb_conf_outbox {
     int64_t backoff_max_ms;
     int64_t timeout_ms;   /* per HTTP attempt */
     int64_t max_inflight; /* concurrent HTTP sends */
+    int64_t senders;      /* threads for blocking send() connectors */
 };
 
 struct wb_conf_log {

@@ -29,6 +29,14 @@ enum item_kind {
     ITEM_MSG = 0,
     ITEM_REPORT,
     ITEM_BOT,
+    ITEM_STATE,
+};
+
+/* A per-channel state write from a connector. */
+struct state_write {
+    char *channel_id;
+    char *key;
+    char *value;
 };
 
 struct item {
@@ -38,6 +46,7 @@ struct item {
         struct wb_message *msg;
         struct wb_send_report *report;
         struct wb_bot *bot;
+        struct state_write *state;
     } u;
 };
 
@@ -105,6 +114,16 @@ static void host_set_state(const struct wb_host *host, const char *channel_id,
     wb_channel_set_state(wb_channel_stats_get(channel_id), state, reason);
 }
 
+static void state_write_free(struct state_write *w)
+{
+    if (w != NULL) {
+        free(w->channel_id);
+        free(w->key);
+        free(w->value);
+        free(w);
+    }
+}
+
 static void item_free(void *p)
 {
     struct item *it = p;
@@ -125,6 +144,9 @@ static void item_free(void *p)
     case ITEM_BOT:
         wb_bot_free(it->u.bot);
         break;
+    case ITEM_STATE:
+        state_write_free(it->u.state);
+        break;
     }
     free(it);
 }
@@ -141,6 +163,58 @@ enum wb_status wb_core_submit_take(struct wb_core *core, struct wb_message *m)
         return WB_ERR_BUSY;
     }
     return WB_OK;
+}
+
+static enum wb_status host_submit_wait_take(const struct wb_host *host, struct wb_message *m)
+{
+    struct wb_core *core = host->core;
+    struct item *it = wb_calloc(1, sizeof(*it));
+    it->kind = ITEM_MSG;
+    it->u.msg = m;
+    if (wb_queue_push_wait(core->q, it) != WB_OK) {
+        if (m->done != NULL) {
+            m->done(m->done_ctx, m, WB_ERR_IO, 0, 0, false);
+        }
+        wb_message_free(m);
+        free(it);
+        return WB_ERR_IO;
+    }
+    return WB_OK;
+}
+
+static enum wb_status host_state_get(const struct wb_host *host, const char *channel_id,
+                                     const char *key, char **value_out, struct wb_err *err)
+{
+    const struct wb_core *core = host->core;
+    struct wb_store_options so;
+    struct wb_store *st = NULL;
+    memset(&so, 0, sizeof(so));
+    so.driver = "sqlite";
+    so.path = core->cfg->store.path;
+    so.read_only = true;
+    so.busy_timeout_ms = core->cfg->store.busy_timeout_ms;
+    enum wb_status rc = wb_store_open(&so, &st, err);
+    if (rc == WB_OK) {
+        rc = wb_store_channel_state_get(st, channel_id, key, value_out, err);
+    }
+    wb_store_close(st);
+    return rc;
+}
+
+static void host_state_set(const struct wb_host *host, const char *channel_id, const char *key,
+                           const char *value)
+{
+    struct wb_core *core = host->core;
+    struct item *it = wb_calloc(1, sizeof(*it));
+    struct state_write *w = wb_calloc(1, sizeof(*w));
+    w->channel_id = wb_strdup(channel_id);
+    w->key = wb_strdup(key);
+    w->value = wb_strdup(value);
+    it->kind = ITEM_STATE;
+    it->u.state = w;
+    if (wb_queue_push_wait(core->q, it) != WB_OK) {
+        item_free(it); /* shutting down: the connector resumes from the older value */
+    }
 }
 
 static enum wb_status report_to_core(void *ctx, struct wb_send_report *r)
@@ -528,6 +602,14 @@ static void process_report(struct wb_core *c, const struct wb_send_report *r)
     }
 }
 
+static void process_state(struct wb_core *c, const struct state_write *w)
+{
+    struct wb_err err;
+    if (wb_store_channel_state_set(c->store, w->channel_id, w->key, w->value, &err) != WB_OK) {
+        wb_log(WB_LOG_ERROR, "core: channel %s state %s: %s", w->channel_id, w->key, err.msg);
+    }
+}
+
 /* Hand the rows written by the committed batch to the http thread. */
 static void dispatch_outbox(struct wb_core *c)
 {
@@ -581,6 +663,8 @@ static void complete(struct wb_core *c, size_t n, bool committed)
         } else if (it->kind == ITEM_REPORT) {
             wb_call_result_free(it->u.report->call);
             free(it->u.report);
+        } else if (it->kind == ITEM_STATE) {
+            state_write_free(it->u.state);
         }
         free(it);
     }
@@ -612,6 +696,8 @@ static void run_batch(struct wb_core *c, size_t n)
                 n_msgs++;
             } else if (c->batch[i]->kind == ITEM_REPORT) {
                 process_report(c, c->batch[i]->u.report);
+            } else if (c->batch[i]->kind == ITEM_STATE) {
+                process_state(c, c->batch[i]->u.state);
             }
         }
         committed = wb_store_commit(c->store, &err) == WB_OK;
@@ -688,7 +774,11 @@ enum wb_status wb_core_new(const struct wb_config *cfg, struct wb_core **out, st
     c->cfg = cfg;
     c->host.core = c;
     c->host.submit_take = host_submit_take;
+    c->host.submit_wait_take = host_submit_wait_take;
     c->host.set_state = host_set_state;
+    c->host.state_get = host_state_get;
+    c->host.state_set = host_state_set;
+    c->host.state_dir = cfg->state_dir;
     memset(&so, 0, sizeof(so));
     so.driver = "sqlite";
     so.path = cfg->store.path;

@@ -47,8 +47,19 @@ struct job {
     char errbuf[CURL_ERROR_SIZE];
 };
 
+/* A blocking send finished on a sender thread, back to the http thread. */
+struct pool_done {
+    struct job *j;
+    struct wb_send_result res;
+};
+
 struct wb_outbox {
     struct wb_conf_outbox conf;
+    /* sender pool for connectors with a blocking send() */
+    struct wb_queue *pool_q;    /* struct job *, due */
+    struct wb_queue *pool_done; /* struct pool_done * */
+    pthread_t *senders;
+    size_t n_senders;
     wb_report_fn report;
     void *report_ctx;
     struct wb_queue *intake;
@@ -235,6 +246,9 @@ static void reports_flush(struct wb_outbox *ob)
     size_t done = 0;
     while (done < ob->n_unsent && ob->report(ob->report_ctx, ob->unsent[done]) == WB_OK) {
         done++;
+    }
+    if (done == 0) {
+        return;
     }
     memmove(ob->unsent, ob->unsent + done, (ob->n_unsent - done) * sizeof(*ob->unsent));
     ob->n_unsent -= done;
@@ -515,10 +529,17 @@ static void job_start_delivery(struct wb_outbox *ob, struct job *j)
     struct wb_err err;
 
     j->it->attempts++;
+    if (ch != NULL && ch->ops->build_send == NULL && ch->ops->send != NULL) {
+        wb_chanset_release(cs);
+        if (wb_queue_push(ob->pool_q, j) != WB_OK) {
+            settle_error(ob, j, WB_SEND_RETRY, "sender threads busy", stats);
+        }
+        return;
+    }
     if (ch == NULL || ch->ops->build_send == NULL) {
         wb_chanset_release(cs);
         settle_error(ob, j, WB_SEND_PERMANENT,
-                     ch == NULL ? "channel is no longer configured" : "channel has no HTTP sender",
+                     ch == NULL ? "channel is no longer configured" : "channel has no sender",
                      stats);
         return;
     }
@@ -589,6 +610,63 @@ static void job_finish(struct wb_outbox *ob, struct job *j, CURLcode rc)
     settle(ob, j, &res, stats);
 }
 
+/* ---- sender pool ---- */
+
+/* A sender thread: one blocking send() at a time. Thread: sender. */
+static void *sender_main(void *arg)
+{
+    struct wb_outbox *ob = arg;
+    void *item;
+    while (wb_queue_pop_batch(ob->pool_q, &item, 1, -1, 0) == 1) {
+        struct job *j = item;
+        struct pool_done *d = wb_calloc(1, sizeof(*d));
+        if (atomic_load(&ob->stopping)) {
+            job_free(j); /* the row stays pending and is loaded at the next start */
+            free(d);
+            continue;
+        }
+        struct wb_chanset *cs = wb_chanset_acquire();
+        const struct wb_channel *ch = wb_chanset_find(cs, j->it->channel_id);
+        struct wb_outbound o;
+        d->j = j;
+        j->start_mono = wb_mono_ms();
+        if (ch == NULL || ch->ops->send == NULL) {
+            d->res.outcome = WB_SEND_PERMANENT;
+            (void)snprintf(d->res.reason, sizeof(d->res.reason), "channel is no longer configured");
+        } else {
+            outbound_from_item(j->it, &o);
+            if (ch->ops->send(ch->inst, &o, &d->res) != WB_OK && d->res.reason[0] == '\0') {
+                d->res.outcome = WB_SEND_RETRY;
+                (void)snprintf(d->res.reason, sizeof(d->res.reason), "send failed");
+            }
+        }
+        wb_chanset_release(cs);
+        if (wb_queue_push_wait(ob->pool_done, d) != WB_OK) {
+            job_free(j);
+            free(d);
+            continue;
+        }
+        (void)curl_multi_wakeup(ob->multi);
+    }
+    return NULL;
+}
+
+/* Settle the sends the pool finished. Thread: http. */
+static void drain_pool(struct wb_outbox *ob)
+{
+    void *items[64];
+    size_t n;
+    while ((n = wb_queue_pop_batch(ob->pool_done, items, WB_ARRAY_LEN(items), 0, 0)) > 0) {
+        for (size_t i = 0; i < n; i++) {
+            struct pool_done *d = items[i];
+            wb_histogram_observe(&wb_metrics.send_seconds,
+                                 (double)(wb_mono_ms() - d->j->start_mono) / 1e3);
+            settle(ob, d->j, &d->res, wb_channel_stats_get(d->j->it->channel_id));
+            free(d);
+        }
+    }
+}
+
 /* ---- the loop ---- */
 
 static void drain_intake(struct wb_outbox *ob)
@@ -624,6 +702,7 @@ static void *outbox_main(void *arg)
 
     while (!atomic_load(&ob->stopping)) {
         drain_intake(ob);
+        drain_pool(ob);
         reports_flush(ob);
         int64_t now = wb_now_ms();
         while (ob->n_heap > 0 && ob->inflight < (size_t)ob->conf.max_inflight &&
@@ -653,6 +732,8 @@ enum wb_status wb_outbox_new(const struct wb_conf_outbox *conf, wb_report_fn rep
     ob->report = report;
     ob->report_ctx = report_ctx;
     ob->intake = wb_queue_new(4096);
+    ob->pool_q = wb_queue_new(1024);
+    ob->pool_done = wb_queue_new(1024);
     ob->flying = wb_calloc((size_t)conf->max_inflight, sizeof(*ob->flying));
     ob->multi = curl_multi_init();
     if (ob->multi == NULL) {
@@ -674,6 +755,13 @@ enum wb_status wb_outbox_start(struct wb_outbox *ob, struct wb_err *err)
         return wb_err_set(err, WB_ERR_INTERNAL, "outbox: cannot start the http thread");
     }
     ob->started = true;
+    ob->senders = wb_calloc((size_t)ob->conf.senders, sizeof(*ob->senders));
+    for (int64_t i = 0; i < ob->conf.senders; i++) {
+        if (pthread_create(&ob->senders[ob->n_senders], NULL, sender_main, ob) != 0) {
+            return wb_err_set(err, WB_ERR_INTERNAL, "outbox: cannot start a sender thread");
+        }
+        ob->n_senders++;
+    }
     return WB_OK;
 }
 
@@ -712,14 +800,28 @@ void wb_outbox_stop(struct wb_outbox *ob)
     }
     atomic_store(&ob->stopping, true);
     wb_queue_close(ob->intake);
+    wb_queue_close(ob->pool_q);
+    wb_queue_close(ob->pool_done);
     (void)curl_multi_wakeup(ob->multi);
     (void)pthread_join(ob->thread, NULL);
+    /* a sender in a blocking send() finishes it; its row stays pending */
+    for (size_t i = 0; i < ob->n_senders; i++) {
+        (void)pthread_join(ob->senders[i], NULL);
+    }
+    ob->n_senders = 0;
     ob->started = false;
 }
 
 static void free_job(void *p)
 {
     job_free(p);
+}
+
+static void free_pool_done(void *p)
+{
+    struct pool_done *d = p;
+    job_free(d->j);
+    free(d);
 }
 
 void wb_outbox_free(struct wb_outbox *ob)
@@ -743,6 +845,9 @@ void wb_outbox_free(struct wb_outbox *ob)
     }
     free(ob->unsent);
     wb_queue_free(ob->intake, free_job);
+    wb_queue_free(ob->pool_q, free_job);
+    wb_queue_free(ob->pool_done, free_pool_done);
+    free(ob->senders);
     (void)curl_multi_cleanup(ob->multi);
     free(ob);
 }

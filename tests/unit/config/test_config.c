@@ -341,6 +341,7 @@ static void test_defaults(void **state)
     assert_true(cfg->outbox.backoff_max_ms == 600000);
     assert_true(cfg->outbox.timeout_ms == 30000);
     assert_true(cfg->outbox.max_inflight == 64);
+    assert_true(cfg->outbox.senders == 2);
     const struct wb_bot_conf *bot = cfg->bot;
     assert_non_null(bot);
     assert_string_equal(bot->knowledge_dir, "/etc/warbler/knowledge");
