@@ -131,9 +131,10 @@ const char *wb_channel_state_str(enum wb_channel_state s);
 
 /* What a channel can carry; the core checks replies against it. */
 struct wb_channel_caps {
-    size_t max_text;         /* bytes of reply text, 0 = no limit */
-    int64_t reply_window_ms; /* 0 = replies any time */
-    bool customer_first;     /* the customer must write first */
+    size_t max_text;               /* bytes of reply text, 0 = no limit */
+    int64_t reply_window_ms;       /* 0 = replies any time */
+    bool customer_first;           /* the customer must write first */
+    int max_auto_replies_per_hour; /* bot replies to one sender per hour, 0 = no cap */
 };
 
 /*
@@ -209,6 +210,9 @@ struct wb_connector_ops {
                                  struct wb_http_out *out, struct wb_err *err);
     enum wb_status (*read_send_result)(const void *inst, const struct wb_outbound *ob,
                                        const struct wb_http_resp *resp, struct wb_send_result *out);
+
+    /* Optional: this instance's capabilities when they depend on its settings. */
+    void (*instance_caps)(const void *inst, struct wb_channel_caps *out);
 
     /* Blocking send for connectors with their own transport (email). */
     enum wb_status (*send)(void *inst, const struct wb_outbound *ob, struct wb_send_result *out);

@@ -231,6 +231,17 @@ WB_NODISCARD enum wb_status wb_store_drafts_list(struct wb_store *st, int64_t af
                                                  struct wb_err *err);
 void wb_drafts_free(struct wb_draft *v, size_t n);
 
+/* Record an attachment stored as path (relative to the state directory). */
+WB_NODISCARD enum wb_status wb_store_attachment_add(struct wb_store *st, int64_t message_id,
+                                                    const char *filename, const char *content_type,
+                                                    int64_t size, const char *path, bool is_inline,
+                                                    int64_t now_ms, struct wb_err *err);
+
+/* How many automatic (bot) replies went to an identity since since_ms. */
+WB_NODISCARD enum wb_status wb_store_bot_replies_since(struct wb_store *st, int64_t identity_id,
+                                                       int64_t since_ms, int64_t *n_out,
+                                                       struct wb_err *err);
+
 /* ---- outbox ---- */
 
 enum wb_outbox_state {

@@ -175,3 +175,11 @@ const struct wb_channel *wb_chanset_find(const struct wb_chanset *cs, const char
     }
     return NULL;
 }
+
+void wb_channel_caps_get(const struct wb_channel *ch, struct wb_channel_caps *out)
+{
+    *out = ch->ops->caps;
+    if (ch->ops->instance_caps != NULL) {
+        ch->ops->instance_caps(ch->inst, out);
+    }
+}

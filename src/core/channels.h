@@ -70,6 +70,9 @@ void wb_chanset_install(struct wb_chanset *cs);
 
 const struct wb_channel *wb_chanset_find(const struct wb_chanset *cs, const char *id);
 
+/* The channel's capabilities: the instance's own, or its connector type's. */
+void wb_channel_caps_get(const struct wb_channel *ch, struct wb_channel_caps *out);
+
 /* The stats block for a channel id (created on first use). Thread: any. */
 struct wb_channel_stats *wb_channel_stats_get(const char *id);
 /* Set health; logs transitions. Thread: any. */

@@ -10,10 +10,15 @@
  *
  * Thread: the core thread owns the store connection and the bot pointer.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <warbler/log.h>
 #include <warbler/store.h>
@@ -273,6 +278,7 @@ struct ctx {
     int64_t now;
     int64_t identity_id;
     struct wb_conversation conv;
+    struct wb_channel_caps caps;
     size_t max_text;
 };
 
@@ -437,6 +443,82 @@ static enum wb_status find_conversation(struct wb_core *c, struct ctx *x, int64_
     return st;
 }
 
+static int write_file_synced(const char *path, const uint8_t *p, size_t n)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    if (fd < 0) {
+        return -1;
+    }
+    size_t off = 0;
+    while (off < n) {
+        ssize_t w = write(fd, p + off, n - off);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            (void)close(fd);
+            return -1;
+        }
+        off += (size_t)w;
+    }
+    if (fsync(fd) != 0) {
+        (void)close(fd);
+        return -1;
+    }
+    return close(fd);
+}
+
+/*
+ * Write each attachment's bytes to state_dir/attachments/<message>-<n> and
+ * record it; the file is synced before the transaction that names it
+ * commits, so an acknowledged attachment is never missing.
+ */
+static enum wb_status store_attachments(struct wb_core *c, const struct ctx *x, int64_t mid,
+                                        struct wb_err *err)
+{
+    char dir[4096], path[4200], rel[128];
+    (void)snprintf(dir, sizeof(dir), "%s/attachments", c->cfg->state_dir);
+    if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
+        return wb_err_set(err, WB_ERR_IO, "attachments: %s: %s", dir, strerror(errno));
+    }
+    for (size_t i = 0; i < x->in->n_attachments; i++) {
+        const struct wb_attachment *a = &x->in->attachments[i];
+        (void)snprintf(rel, sizeof(rel), "attachments/%lld-%zu", (long long)mid, i);
+        (void)snprintf(path, sizeof(path), "%s/%s", c->cfg->state_dir, rel);
+        if (a->data != NULL && write_file_synced(path, a->data, a->size) != 0) {
+            return wb_err_set(err, WB_ERR_IO, "attachments: %s: %s", path, strerror(errno));
+        }
+        enum wb_status st =
+            wb_store_attachment_add(c->store, mid, a->filename, a->content_type, (int64_t)a->size,
+                                    a->data != NULL ? rel : a->path, a->is_inline, x->now, err);
+        if (st != WB_OK) {
+            return st;
+        }
+    }
+    return WB_OK;
+}
+
+/* A channel may cap automatic replies per sender per hour (mail loops). */
+static bool over_reply_cap(struct wb_core *c, const struct ctx *x)
+{
+    int64_t n = 0;
+    if (x->caps.max_auto_replies_per_hour <= 0) {
+        return false;
+    }
+    if (wb_store_bot_replies_since(c->store, x->identity_id, x->now - 3600 * 1000, &n, NULL) !=
+        WB_OK) {
+        return false;
+    }
+    if (n >= x->caps.max_auto_replies_per_hour) {
+        wb_log(
+            WB_LOG_NOTICE,
+            "bot: conv=%lld: %lld automatic replies to this sender in the last hour; not answering",
+            (long long)x->conv.id, (long long)n);
+        return true;
+    }
+    return false;
+}
+
 static enum wb_status ingest(struct wb_core *c, struct ctx *x, struct result *res,
                              struct wb_err *err)
 {
@@ -483,7 +565,11 @@ static enum wb_status ingest(struct wb_core *c, struct ctx *x, struct result *re
         st = wb_store_event_append(c->store, "message.created", x->conv.id, res->message_id, x->now,
                                    NULL, err);
     }
-    if (st == WB_OK && x->conv.owner == WB_OWNER_BOT && !in->no_auto_reply) {
+    if (st == WB_OK && in->n_attachments > 0) {
+        st = store_attachments(c, x, res->message_id, err);
+    }
+    if (st == WB_OK && x->conv.owner == WB_OWNER_BOT && !in->no_auto_reply &&
+        !over_reply_cap(c, x)) {
         st = run_bot(c, x, seq, err);
     }
     return st;
@@ -504,7 +590,10 @@ static void process_message(struct wb_core *c, const struct wb_chanset *cs, stru
     x.m = m;
     x.in = &m->in;
     x.now = wb_now_ms();
-    x.max_text = ch != NULL ? ch->ops->caps.max_text : 0;
+    if (ch != NULL) {
+        wb_channel_caps_get(ch, &x.caps);
+    }
+    x.max_text = x.caps.max_text;
     res->st = wb_store_savepoint(c->store, &err);
     if (res->st == WB_OK) {
         res->st = ingest(c, &x, res, &err);

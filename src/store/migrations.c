@@ -116,6 +116,19 @@ static const char *const migrations[] = {
     " key TEXT NOT NULL,"
     " value TEXT NOT NULL,"
     " PRIMARY KEY (channel_id, key));",
+
+    /* 3: attachments (files under state_dir, metadata here) */
+    "CREATE TABLE attachments ("
+    " id INTEGER PRIMARY KEY,"
+    " message_id INTEGER NOT NULL REFERENCES messages(id),"
+    " filename TEXT,"
+    " content_type TEXT,"
+    " size INTEGER NOT NULL,"
+    " path TEXT NOT NULL," /* relative to state_dir */
+    " is_inline INTEGER NOT NULL DEFAULT 0,"
+    " created_ms INTEGER NOT NULL);"
+    "CREATE INDEX attachments_message ON attachments (message_id);"
+    "CREATE INDEX messages_replies ON messages (identity_id, author, created_ms);",
 };
 
 int wb_sq_schema_latest(void)

@@ -593,3 +593,48 @@ void wb_drafts_free(struct wb_draft *v, size_t n)
     }
     free(v);
 }
+
+enum wb_status wb_store_attachment_add(struct wb_store *st, int64_t message_id,
+                                       const char *filename, const char *content_type, int64_t size,
+                                       const char *path, bool is_inline, int64_t now_ms,
+                                       struct wb_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    enum wb_status rc = wb_sq_prepare(st, WB_SQ_ATTACH_INSERT, &s, err);
+    if (rc != WB_OK) {
+        return rc;
+    }
+    int sr = WB_SQ_BIND(s, WB_SQ_INT(message_id), WB_SQ_TEXT(filename), WB_SQ_TEXT(content_type),
+                        WB_SQ_INT(size), WB_SQ_TEXT(path), WB_SQ_INT(is_inline ? 1 : 0),
+                        WB_SQ_INT(now_ms));
+    if (sr == SQLITE_OK) {
+        sr = wb_sq_exec_stmt(s);
+    }
+    if (sr != SQLITE_DONE) {
+        rc = wb_sq_fail(st, sr, err, "attachment");
+    }
+    wb_sq_done(s);
+    return rc;
+}
+
+enum wb_status wb_store_bot_replies_since(struct wb_store *st, int64_t identity_id,
+                                          int64_t since_ms, int64_t *n_out, struct wb_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    enum wb_status rc = wb_sq_prepare(st, WB_SQ_REPLIES_SINCE, &s, err);
+    if (rc != WB_OK) {
+        return rc;
+    }
+    int sr = WB_SQ_BIND(s, WB_SQ_INT(identity_id), WB_SQ_INT(WB_AUTHOR_BOT), WB_SQ_INT(WB_DIR_OUT),
+                        WB_SQ_INT(since_ms));
+    if (sr == SQLITE_OK) {
+        sr = sqlite3_step(s);
+    }
+    if (sr == SQLITE_ROW) {
+        *n_out = sqlite3_column_int64(s, 0);
+    } else {
+        rc = wb_sq_fail(st, sr, err, "replies since");
+    }
+    wb_sq_done(s);
+    return rc;
+}

@@ -46,6 +46,8 @@ enum wb_sq_id {
     WB_SQ_MSG_LIST,
     WB_SQ_MSG_SET_TEXT,
     WB_SQ_DRAFTS,
+    WB_SQ_ATTACH_INSERT,
+    WB_SQ_REPLIES_SINCE,
     /* outbox, events, agents, channel state, stats */
     WB_SQ_OUTBOX_INSERT,
     WB_SQ_OUTBOX_SET_KEY,

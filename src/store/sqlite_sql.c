@@ -73,7 +73,12 @@ static const char *const sq_sql[WB_SQ_COUNT] = {
     [WB_SQ_MSG_LIST] = "SELECT id, conversation_id, seq, direction, author, channel_id, "
                        "external_id, text, delivery, delivery_error, created_ms FROM messages "
                        "WHERE conversation_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
-    [WB_SQ_MSG_SET_TEXT] = "UPDATE messages SET text = coalesce(?1, text), delivery = ?2 WHERE id = ?3",
+    [WB_SQ_MSG_SET_TEXT] =
+        "UPDATE messages SET text = coalesce(?1, text), delivery = ?2 WHERE id = ?3",
+    [WB_SQ_ATTACH_INSERT] = "INSERT INTO attachments (message_id, filename, content_type, size, "
+                            "path, is_inline, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [WB_SQ_REPLIES_SINCE] = "SELECT count(*) FROM messages WHERE identity_id = ?1 AND author = ?2 "
+                            "AND direction = ?3 AND created_ms >= ?4",
     [WB_SQ_DRAFTS] = "SELECT m.id, m.conversation_id, m.channel_id, i.external_id "
                      "FROM messages m JOIN identities i ON i.id = m.identity_id "
                      "WHERE m.delivery = ?1 AND m.id > ?2 ORDER BY m.id LIMIT ?3",
