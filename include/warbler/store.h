@@ -58,7 +58,10 @@ void wb_store_rollback(struct wb_store *st);
  * Names are fixed by the driver; they nest. Only inside a transaction
  * (WB_ERR_INVAL otherwise). Close each savepoint with exactly one of
  * release (keep its work) or rollback_to (undo its work and close it;
- * the transaction goes on).
+ * the transaction goes on). Outside a savepoint every call is atomic on
+ * its own; inside one, a call that fails may leave part of its work, and
+ * the caller must roll back to the savepoint (it saves each multi-statement
+ * call two statements on the ingest path).
  */
 WB_NODISCARD enum wb_status wb_store_savepoint(struct wb_store *st, struct wb_err *err);
 WB_NODISCARD enum wb_status wb_store_release(struct wb_store *st, struct wb_err *err);

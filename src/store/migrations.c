@@ -127,8 +127,7 @@ static const char *const migrations[] = {
     " path TEXT NOT NULL," /* relative to state_dir */
     " is_inline INTEGER NOT NULL DEFAULT 0,"
     " created_ms INTEGER NOT NULL);"
-    "CREATE INDEX attachments_message ON attachments (message_id);"
-    "CREATE INDEX messages_replies ON messages (identity_id, author, created_ms);",
+    "CREATE INDEX attachments_message ON attachments (message_id);",
 };
 
 int wb_sq_schema_latest(void)

@@ -126,12 +126,24 @@ static bool in_tx(const struct wb_store *st)
 enum wb_status wb_sq_op_begin(struct wb_store *st, struct wb_sq_op *op, struct wb_err *err)
 {
     op->own_tx = !in_tx(st);
+    /*
+     * Inside a caller's savepoint the caller rolls back to it on any error
+     * (store.h says so), so a section of our own would only cost two more
+     * statements per call on the hot path.
+     */
+    op->none = !op->own_tx && st->savepoints > 0;
+    if (op->none) {
+        return WB_OK;
+    }
     return run_simple(st, op->own_tx ? WB_SQ_BEGIN : WB_SQ_OP_SAVEPOINT, err);
 }
 
 enum wb_status wb_sq_op_end(struct wb_store *st, struct wb_sq_op *op, enum wb_status status,
                             struct wb_err *err)
 {
+    if (op->none) {
+        return status;
+    }
     if (status == WB_OK) {
         enum wb_status rc = run_simple(st, op->own_tx ? WB_SQ_COMMIT : WB_SQ_OP_RELEASE, err);
         if (rc == WB_OK) {

@@ -79,6 +79,7 @@ struct wb_store {
 /* An internal atomic section around a multi-statement operation. */
 struct wb_sq_op {
     bool own_tx; /* began its own transaction (no caller transaction open) */
+    bool none;   /* inside a caller savepoint: no section of its own */
 };
 
 /* The SQL text of a statement id (sqlite_sql.c). */
