@@ -18,8 +18,9 @@ N=${N:-400000}
 tmp=$(mktemp -d)
 trap 'kill $(cat "$tmp/nginx.pid" 2>/dev/null) 2>/dev/null; kill "$wpid" 2>/dev/null; rm -rf "$tmp"' EXIT
 wpid=
-NGINX_PORT=${NGINX_PORT:-18081}
-WB_PORT=${WB_PORT:-18080}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+NGINX_PORT=${NGINX_PORT:-$(free_port)}
+WB_PORT=${WB_PORT:-$(free_port)}
 
 # nginx: the baseline (static 200) and the callback that receives replies
 mkdir -p "$tmp/nginx"
