@@ -16,8 +16,10 @@ mode=${1:-}
 build_deps=(build-essential cmake pkg-config python3
             libwebsockets-dev libjansson-dev libconfig-dev libcurl4-gnutls-dev
             libsqlite3-dev libssl-dev libcmocka-dev libetpan-dev libesmtp-dev)
-# clang for the libFuzzer harnesses; wrk and nginx for tests/bench
-test_deps=(clang sqlite3 wrk nginx-light)
+# clang for the libFuzzer harnesses; wrk and nginx for tests/bench; a real
+# Dovecot and Postfix for the email tests (started by the tests themselves on
+# loopback ports, never as system services)
+test_deps=(clang sqlite3 wrk nginx-light dovecot-imapd dovecot-lmtpd postfix)
 
 apt_install() {
     [ "${WB_NO_APT:-0}" = 1 ] && return 0
@@ -28,6 +30,8 @@ apt_install() {
     done
     [ ${#missing[@]} -eq 0 ] && return 0
     export DEBIAN_FRONTEND=noninteractive
+    # postfix: install without configuring a system mail server
+    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
@@ -53,6 +57,9 @@ run)
     ;;
 test)
     apt_install "${build_deps[@]}" "${test_deps[@]}"
+    # the test mail servers store mail as this unprivileged user
+    id wbmail >/dev/null 2>&1 || useradd --system --user-group --no-create-home \
+        --home-dir /nonexistent --shell /usr/sbin/nologin wbmail
     build
     cd build
     ctest --output-on-failure -j2 --timeout 900
