@@ -35,16 +35,16 @@ struct wb_email_conf {
     int imap_tls; /* enum wb_email_tls */
     char *imap_user;
     struct wb_secret imap_password;
-    char *imap_folder;       /* "INBOX" */
-    int processed;           /* enum wb_email_processed */
-    char *processed_keyword; /* "$WarblerProcessed" */
+    char *imap_folder;        /* "INBOX" */
+    int processed;            /* enum wb_email_processed */
+    char *processed_keyword;  /* "$WarblerProcessed" */
     int64_t poll_interval_ms; /* only when the server lacks IDLE */
     char *sent_folder;        /* "" = do not keep copies of replies */
 
     /* SMTP */
     char *smtp_host;
     int64_t smtp_port;
-    int smtp_tls;   /* enum wb_email_tls */
+    int smtp_tls;    /* enum wb_email_tls */
     char *smtp_user; /* "" = no AUTH */
     struct wb_secret smtp_password;
 
@@ -53,8 +53,8 @@ struct wb_email_conf {
     char *ca_file;   /* "" = the system's CA store */
 
     /* limits and behaviour */
-    int64_t max_message;    /* raw bytes */
-    int64_t max_attachment; /* decoded bytes per attachment */
+    int64_t max_message;     /* raw bytes */
+    int64_t max_attachment;  /* decoded bytes per attachment */
     int64_t topic_window_ms; /* same sender + same subject joins within this window */
     int64_t max_auto_replies_per_hour;
     int64_t timeout_ms; /* network timeout per operation */
