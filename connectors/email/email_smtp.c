@@ -1,7 +1,8 @@
 /*
  * email_smtp.c - send one reply with libesmtp.
  *
- * Design: wb_email_send draws the Message-ID's random part (RAND_bytes),
+ * Design: wb_email_send derives the Message-ID's token from the outbox
+ * row's idempotency key (the same across retries),
  * reads the clock, composes the message (email_compose.c, pure) and runs
  * one libesmtp session for it. libesmtp only speaks STARTTLS, so
  * smtp_tls = implicit is refused with a permanent reason. TLS uses an
@@ -25,6 +26,7 @@
  */
 #include "email_imap_logic.h"
 #include "email_smtp.h"
+#include "hmac.h"
 
 #include <arpa/inet.h>
 #include <poll.h>
@@ -512,11 +514,26 @@ out:
     SSL_CTX_free(ctx); /* libesmtp holds its own reference while the session lives */
 }
 
-static bool draw_random(char *hex, size_t size)
+/*
+ * The Message-ID's token: derived from the outbox row's idempotency key, so
+ * a reply re-sent after a crash carries the same Message-ID and the
+ * recipient's mail system can drop the repeat; random when there is no key.
+ */
+static bool message_token(const struct wb_outbound *ob, char *hex, size_t size)
 {
     static const char digits[] = "0123456789abcdef";
     unsigned char r[RANDOM_BYTES];
-    if (size < 2 * RANDOM_BYTES + 1 || RAND_bytes(r, (int)sizeof(r)) != 1) {
+    if (size < 2 * RANDOM_BYTES + 1) {
+        return false;
+    }
+    if (ob->idempotency_key != NULL && ob->idempotency_key[0] != '\0') {
+        char full[WB_SHA256_HEX_LEN + 1];
+        wb_sha256_hex(ob->idempotency_key, strlen(ob->idempotency_key), full);
+        memcpy(hex, full, 2 * RANDOM_BYTES);
+        hex[2 * RANDOM_BYTES] = '\0';
+        return true;
+    }
+    if (RAND_bytes(r, (int)sizeof(r)) != 1) {
         return false;
     }
     for (size_t i = 0; i < sizeof(r); i++) {
@@ -599,7 +616,7 @@ static bool make_message_id(const struct wb_email_conf *conf, const struct wb_ou
 {
     char token[2 * RANDOM_BYTES + 1];
     struct wb_err err = { 0 };
-    if (!draw_random(token, sizeof(token))) {
+    if (!message_token(ob, token, sizeof(token))) {
         out->outcome = WB_SEND_RETRY;
         set_reason(out, "smtp: no random bytes for the message-id");
         return false;

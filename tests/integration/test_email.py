@@ -195,6 +195,86 @@ class EmailTest(unittest.TestCase):
         self.assertIn("not accepted", h["mail"]["last_error"])
         self.assertNotIn("password", d.read_log().lower().replace("password_file", ""))
 
+    def conv_of(self, ext_id):
+        r = self.rows("SELECT conversation_id FROM messages WHERE channel_id='mail' "
+                      "AND external_id=?", ext_id)
+        return r[0][0] if r else None
+
+    def test_4_reply_threads_and_stranger_does_not(self):
+        d = self.start()
+        before = len(self.peers.fetch(CUSTOMER))
+        mid = self.deliver("Order 1234 status", "Where is my order 1234?")
+        self.assertTrue(wait_until(lambda: self.inbound(mid), 30), d.read_log()[-3000:])
+        replies = self.peers.wait_for(CUSTOMER, before + 1, timeout=60)
+        ours = email.message_from_bytes(replies[-1])
+        bot_mid = ours["Message-ID"].strip().strip("<>")
+        self.assertTrue(bot_mid.startswith("wb."), bot_mid)
+
+        # the customer answers the bot's mail, with a different subject
+        mid2 = self.deliver("回复: something else entirely", "Thanks, and can I change the address?",
+                            extra_headers=[("In-Reply-To", "<%s>" % bot_mid),
+                                           ("References", "<%s> <%s>" % (mid, bot_mid))])
+        self.assertTrue(wait_until(lambda: self.inbound(mid2), 30))
+        self.assertEqual(self.conv_of(mid2), self.conv_of(mid))
+
+        # someone else quoting the same headers never joins that conversation
+        raw = make_message("stranger@elsewhere.test", SUPPORT, "Re: Order 1234 status",
+                           "I am not the customer.",
+                           extra_headers=[("In-Reply-To", "<%s>" % bot_mid)])
+        self.peers.deliver(raw, "stranger@elsewhere.test", SUPPORT)
+        mid3 = email.message_from_bytes(raw)["Message-ID"].strip("<>")
+        self.assertTrue(wait_until(lambda: self.inbound(mid3), 30))
+        self.assertNotEqual(self.conv_of(mid3), self.conv_of(mid))
+
+    def test_5_sigkill_mid_batch(self):
+        """Kill warblerd while it ingests a burst: after a restart every mail is
+        stored once, marked processed, and answered once (by Message-ID)."""
+        n = 200
+        before = {email.message_from_bytes(r)["Message-ID"]
+                  for r in self.peers.fetch(CUSTOMER)}
+        mids = [self.deliver("Burst %d" % i, "How long does a refund take? (%d)" % i)
+                for i in range(n)]
+        self.peers.wait_for(SUPPORT, n, timeout=60)
+        # no cap on automatic replies here: every mail comes from one customer
+        d = self.start(extra="max_auto_replies_per_hour = 0;")
+        self.assertTrue(wait_until(lambda: len(self.rows(
+            "SELECT id FROM messages WHERE channel_id='mail' AND direction=0 "
+            "AND subject LIKE 'Burst %'")) >= 1, 60, step=0.005), d.read_log()[-3000:])
+        d.kill()
+        stored_at_kill = len(self.rows("SELECT id FROM messages WHERE channel_id='mail' "
+                                       "AND direction=0 AND subject LIKE 'Burst %'"))
+        self.assertLess(stored_at_kill, n, "the kill must land in the middle of the burst")
+        self.start(tmp=d.tmp, extra="max_auto_replies_per_hour = 0;")
+        self.assertTrue(wait_until(lambda: len(self.rows(
+            "SELECT id FROM messages WHERE channel_id='mail' AND direction=0 "
+            "AND subject LIKE 'Burst %'")) >= n, 120), self.d.read_log()[-3000:])
+        rows = self.rows("SELECT external_id, count(*) FROM messages WHERE channel_id='mail' "
+                         "AND direction=0 AND subject LIKE 'Burst %' GROUP BY external_id")
+        self.assertEqual(len(rows), n)
+        self.assertTrue(all(c == 1 for _, c in rows))
+        self.assertEqual({r[0] for r in rows}, set(mids))
+        flags = wait_until(lambda: (lambda f: all("\\Seen" in f.get(m, "") for m in mids) and f)(
+            self.support_flags()), 30)
+        self.assertTrue(flags, "every stored mail is marked processed")
+
+        def answered():
+            got = {}
+            for r in self.peers.fetch(CUSTOMER):
+                m = email.message_from_bytes(r)
+                if m["Message-ID"] in before:
+                    continue
+                irt = (m["In-Reply-To"] or "").strip().strip("<>")
+                if irt in mids:
+                    got.setdefault(irt, set()).add(m["Message-ID"])
+            return got
+        got = wait_until(lambda: (lambda g: len(g) >= n and g)(answered()), 180)
+        self.assertTrue(got, "every mail answered; got %d" % len(answered()))
+        self.assertTrue(all(len(v) == 1 for v in got.values()),
+                        "a reply with two Message-IDs: %r" %
+                        {k: v for k, v in got.items() if len(v) > 1})
+        print("killed with %d of %d stored; all %d stored once and answered" %
+              (stored_at_kill, n, n))
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
