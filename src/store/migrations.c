@@ -128,6 +128,14 @@ static const char *const migrations[] = {
     " is_inline INTEGER NOT NULL DEFAULT 0,"
     " created_ms INTEGER NOT NULL);"
     "CREATE INDEX attachments_message ON attachments (message_id);",
+
+    /*
+     * 4: this database's random instance id, part of every idempotency key:
+     * a reinstalled or reset database never repeats a key (or an email
+     * Message-ID derived from it) that a receiver has already seen
+     */
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(6))));",
 };
 
 int wb_sq_schema_latest(void)

@@ -23,6 +23,7 @@
  */
 #include <limits.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "sqlite_priv.h"
@@ -306,6 +307,28 @@ static enum wb_status configure(struct wb_store *st, const struct wb_store_optio
     return ret;
 }
 
+/* The database's instance id (migration 4), used in idempotency keys. */
+static enum wb_status load_instance(struct wb_store *st, struct wb_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    enum wb_status rc = wb_sq_prepare(st, WB_SQ_META_GET, &s, err);
+    if (rc != WB_OK) {
+        return rc;
+    }
+    int sr = WB_SQ_BIND(s, WB_SQ_TEXT("instance"));
+    if (sr == SQLITE_OK) {
+        sr = sqlite3_step(s);
+    }
+    if (sr == SQLITE_ROW && sqlite3_column_text(s, 0) != NULL) {
+        (void)snprintf(st->instance, sizeof(st->instance), "%s",
+                       (const char *)sqlite3_column_text(s, 0));
+    } else {
+        rc = wb_sq_fail(st, sr, err, "meta instance");
+    }
+    wb_sq_done(s);
+    return rc;
+}
+
 /* A read-only connection serves exactly the schema this build knows. */
 static enum wb_status check_version(struct wb_store *st, struct wb_err *err)
 {
@@ -342,6 +365,9 @@ enum wb_status wb_store_open(const struct wb_store_options *opt, struct wb_store
     rc = configure(st, opt, err);
     if (rc == WB_OK) {
         rc = st->read_only ? check_version(st, err) : wb_sq_migrate(st, err);
+    }
+    if (rc == WB_OK) {
+        rc = load_instance(st, err);
     }
 out:
     if (rc != WB_OK) {

@@ -3,7 +3,8 @@
  * and the counts behind status pages and tests.
  *
  * DESIGN: an outbox row is written in the transaction that decided the
- * reply. Its idempotency key ("wb-<channel>-<row id>") is derived from
+ * reply. Its idempotency key ("wb-<database instance>-<channel>-<row id>")
+ * is derived from
  * the row id once, at insert, so every retry of the row presents the same
  * key to the platform. A row leaves the pending state exactly once: sent,
  * retry and dead only change pending rows, and sent/dead also record the
@@ -61,7 +62,7 @@ enum wb_status wb_store_outbox_add(struct wb_store *st, const struct wb_outbox_n
         rc = wb_sq_fail(st, sr, err, "outbox insert");
         goto out;
     }
-    (void)snprintf(key, sizeof(key), "wb-%s-%lld", o->channel_id, (long long)id);
+    (void)snprintf(key, sizeof(key), "wb-%s-%s-%lld", st->instance, o->channel_id, (long long)id);
     rc = wb_sq_prepare(st, WB_SQ_OUTBOX_SET_KEY, &s, err);
     if (rc != WB_OK) {
         goto out;

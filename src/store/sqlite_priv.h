@@ -65,6 +65,7 @@ enum wb_sq_id {
     WB_SQ_CSTATE_GET,
     WB_SQ_CSTATE_SET,
     WB_SQ_STATS,
+    WB_SQ_META_GET,
     WB_SQ_COUNT,
 };
 
@@ -72,7 +73,8 @@ struct wb_store {
     sqlite3 *db;
     bool read_only;
     int schema_version;
-    int savepoints; /* caller savepoints open in the current transaction */
+    int savepoints;    /* caller savepoints open in the current transaction */
+    char instance[32]; /* meta 'instance': this database's random id */
     sqlite3_stmt *stmts[WB_SQ_COUNT];
 };
 

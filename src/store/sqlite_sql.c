@@ -79,6 +79,7 @@ static const char *const sq_sql[WB_SQ_COUNT] = {
                             "path, is_inline, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [WB_SQ_REPLIES_SINCE] = "SELECT count(*) FROM messages WHERE identity_id = ?1 AND author = ?2 "
                             "AND direction = ?3 AND created_ms >= ?4",
+    [WB_SQ_META_GET] = "SELECT value FROM meta WHERE key = ?1",
     [WB_SQ_DRAFTS] = "SELECT m.id, m.conversation_id, m.channel_id, i.external_id "
                      "FROM messages m JOIN identities i ON i.id = m.identity_id "
                      "WHERE m.delivery = ?1 AND m.id > ?2 ORDER BY m.id LIMIT ?3",

@@ -87,13 +87,19 @@ static void test_outbox_add_key(void **state)
     int64_t second = add_row(fx->st, &sc, "telegram", "42");
     assert_true(second > sc.outbox);
 
+    /* "wb-<12 hex digits of this database>-<channel>-<row id>" */
     assert_int_equal(wb_store_outbox_get(fx->st, sc.outbox, &it, &err), WB_OK);
-    (void)snprintf(want, sizeof(want), "wb-email-%lld", (long long)sc.outbox);
+    assert_int_equal(strlen(it.idempotency_key) > 16, 1);
+    assert_memory_equal(it.idempotency_key, "wb-", 3);
+    char inst[16] = { 0 };
+    memcpy(inst, it.idempotency_key + 3, 12);
+    assert_true(strspn(inst, "0123456789abcdef") == 12 && it.idempotency_key[15] == '-');
+    (void)snprintf(want, sizeof(want), "wb-%s-email-%lld", inst, (long long)sc.outbox);
     assert_string_equal(it.idempotency_key, want);
     wb_outbox_item_free(&it);
 
     assert_int_equal(wb_store_outbox_get(fx->st, second, &it, &err), WB_OK);
-    (void)snprintf(want, sizeof(want), "wb-telegram-%lld", (long long)second);
+    (void)snprintf(want, sizeof(want), "wb-%s-telegram-%lld", inst, (long long)second);
     assert_string_equal(it.idempotency_key, want);
     assert_null(it.recipient_name); /* no identity telegram/42 */
     wb_outbox_item_free(&it);
