@@ -47,7 +47,7 @@
 #include "email_imap_tls.h"
 #include "email_parse.h"
 
-#define BATCH_MAX_COUNT   50
+#define BATCH_MAX_COUNT   500
 #define BATCH_MAX_BYTES   ((uint64_t)32 << 20)
 #define STACK_SIZE        ((size_t)4 << 20) /* the parser's libetpan recursion needs ~1 MiB */
 #define JOIN_TIMEOUT_S    30
