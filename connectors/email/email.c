@@ -61,6 +61,8 @@ static const struct wb_conf_field email_fields[] = {
     { F("poll_interval", WB_CONF_DURATION, poll_interval_ms), .def = "60s", .min = 1000,
       .max = (int64_t)24 * 3600 * 1000,
       .doc = "how often to look for new mail when the server has no IDLE" },
+    { F("fetch_batch", WB_CONF_INT, fetch_batch), .def = "500", .min = 1, .max = 5000,
+      .doc = "messages fetched, committed and marked processed together" },
     { F("sent_folder", WB_CONF_STR, sent_folder), .def = "",
       .doc = "folder that keeps a copy of every reply (\"\" = none)" },
     { F("smtp_host", WB_CONF_STR, smtp_host), .def = "",

@@ -39,6 +39,7 @@ struct wb_email_conf {
     int processed;            /* enum wb_email_processed */
     char *processed_keyword;  /* "$WarblerProcessed" */
     int64_t poll_interval_ms; /* only when the server lacks IDLE */
+    int64_t fetch_batch;      /* messages fetched and committed together */
     char *sent_folder;        /* "" = do not keep copies of replies */
 
     /* SMTP */

@@ -47,7 +47,6 @@
 #include "email_imap_tls.h"
 #include "email_parse.h"
 
-#define BATCH_MAX_COUNT   500
 #define BATCH_MAX_BYTES   ((uint64_t)32 << 20)
 #define STACK_SIZE        ((size_t)4 << 20) /* the parser's libetpan recursion needs ~1 MiB */
 #define JOIN_TIMEOUT_S    30
@@ -721,8 +720,8 @@ static enum wb_status mailbox_sync(struct wb_email_imap *w)
     }
     n = wb_email_imap_select(v, n, w->last_uid, w->skip_processed);
     for (size_t i = 0; st == WB_OK && i < n && !stopping(w);) {
-        size_t k = wb_email_imap_batch_len(v + i, n - i, BATCH_MAX_COUNT, BATCH_MAX_BYTES,
-                                           (uint64_t)w->conf->max_message);
+        size_t k = wb_email_imap_batch_len(v + i, n - i, (size_t)w->conf->fetch_batch,
+                                           BATCH_MAX_BYTES, (uint64_t)w->conf->max_message);
         st = run_batch(w, v + i, k);
         i += k;
     }

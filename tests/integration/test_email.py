@@ -235,8 +235,9 @@ class EmailTest(unittest.TestCase):
         mids = [self.deliver("Burst %d" % i, "How long does a refund take? (%d)" % i)
                 for i in range(n)]
         self.peers.wait_for(SUPPORT, n, timeout=60)
-        # no cap on automatic replies here: every mail comes from one customer
-        d = self.start(extra="max_auto_replies_per_hour = 0;")
+        # no cap on automatic replies here (every mail comes from one customer);
+        # small batches, so the kill lands between two commits
+        d = self.start(extra="max_auto_replies_per_hour = 0; fetch_batch = 50;")
         self.assertTrue(wait_until(lambda: len(self.rows(
             "SELECT id FROM messages WHERE channel_id='mail' AND direction=0 "
             "AND subject LIKE 'Burst %'")) >= 1, 60, step=0.005), d.read_log()[-3000:])
@@ -244,7 +245,7 @@ class EmailTest(unittest.TestCase):
         stored_at_kill = len(self.rows("SELECT id FROM messages WHERE channel_id='mail' "
                                        "AND direction=0 AND subject LIKE 'Burst %'"))
         self.assertLess(stored_at_kill, n, "the kill must land in the middle of the burst")
-        self.start(tmp=d.tmp, extra="max_auto_replies_per_hour = 0;")
+        self.start(tmp=d.tmp, extra="max_auto_replies_per_hour = 0; fetch_batch = 50;")
         self.assertTrue(wait_until(lambda: len(self.rows(
             "SELECT id FROM messages WHERE channel_id='mail' AND direction=0 "
             "AND subject LIKE 'Burst %'")) >= n, 120), self.d.read_log()[-3000:])
