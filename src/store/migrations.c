@@ -134,8 +134,8 @@ static const char *const migrations[] = {
      * a reinstalled or reset database never repeats a key (or an email
      * Message-ID derived from it) that a receiver has already seen
      */
-    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-    "INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(6))));",
+    ("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+     "INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(6))));"),
 };
 
 int wb_sq_schema_latest(void)
