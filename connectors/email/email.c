@@ -4,8 +4,9 @@
  * DESIGN: one instance is one mailbox. It reads over IMAP on a thread of
  * its own (email_imap.c: connect, IDLE or poll, fetch, parse, submit,
  * mark processed after the commit) and answers over SMTP from the sender
- * pool (send -> wb_email_send, email_smtp.c). The instance keeps a deep
- * copy of its settings, immutable after create(), which both halves read.
+ * pool (send -> wb_email_send, email_smtp.c; libcurl for implicit TLS,
+ * email_smtps.c). The instance keeps a deep copy of its settings,
+ * immutable after create(), which both halves read.
  *
  * Thread: create/start/stop/destroy on main; send on a sender pool thread;
  * instance_caps on any thread.
@@ -70,7 +71,7 @@ static const struct wb_conf_field email_fields[] = {
     { F("smtp_port", WB_CONF_INT, smtp_port), .def = "0", .min = 0, .max = 65535,
       .doc = "SMTP port (0 = 587 with starttls, 465 with implicit, 25 with plain)" },
     { F("smtp_tls", WB_CONF_ENUM, smtp_tls), .def = "starttls", .enum_words = tls_words,
-      .doc = "starttls (required) or plain (loopback hosts only); implicit is not supported yet" },
+      .doc = "starttls (required), implicit (SMTPS, port 465) or plain (loopback hosts only)" },
     { F("smtp_user", WB_CONF_STR, smtp_user), .def = "", .doc = "SMTP AUTH user (\"\" = no AUTH)" },
     { F("smtp_password", WB_CONF_SECRET, smtp_password),
       .doc = "SMTP password (smtp_password_file or env:NAME); needed when smtp_user is set" },
@@ -166,11 +167,6 @@ static enum wb_status email_conf_verify(void *conf, struct wb_err *err)
     enum wb_status st = verify_tls("imap", c->imap_tls, c->imap_host, err);
     if (st == WB_OK) {
         st = verify_tls("smtp", c->smtp_tls, c->smtp_host, err);
-    }
-    if (st == WB_OK && c->smtp_tls == WB_EMAIL_TLS_IMPLICIT) {
-        st = wb_err_set(err, WB_ERR_INVAL,
-                        "smtp_tls = \"implicit\" (SMTPS) is not supported yet: use starttls "
-                        "(port 587)");
     }
     if (st == WB_OK && c->ca_file[0] != '\0' && access(c->ca_file, R_OK) != 0) {
         st = wb_err_set(err, WB_ERR_INVAL, "ca_file %s cannot be read", c->ca_file);

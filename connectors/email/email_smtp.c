@@ -1,11 +1,13 @@
 /*
- * email_smtp.c - send one reply with libesmtp.
+ * email_smtp.c - send one reply with libesmtp (or libcurl for SMTPS).
  *
  * Design: wb_email_send derives the Message-ID's token from the outbox
  * row's idempotency key (the same across retries),
  * reads the clock, composes the message (email_compose.c, pure) and runs
- * one libesmtp session for it. libesmtp only speaks STARTTLS, so
- * smtp_tls = implicit is refused with a permanent reason. TLS uses an
+ * one libesmtp session for it. libesmtp only speaks STARTTLS, so for
+ * smtp_tls = implicit the composed bytes go to wb_email_smtps_send
+ * (email_smtps.c, libcurl) instead; the Message-ID, the compose step, the
+ * Sent copy and the logging are the same for both. TLS uses an
  * SSL_CTX made here per call (wb_email_tls_setup): SSL_VERIFY_PEER with our
  * CA and the host name or IP address checked by OpenSSL during the
  * handshake. libesmtp then runs its own checks (verify result, cipher
@@ -50,6 +52,7 @@
 
 #include "email_compose.h"
 #include "email_sent.h"
+#include "email_smtps.h"
 
 #define RANDOM_BYTES   8
 #define TICKET_WAIT_MS 25
@@ -144,10 +147,7 @@ enum wb_status wb_email_tls_setup(struct ssl_ctx_st *ctx, const struct wb_email_
     return WB_OK;
 }
 
-/* Copy text into reason: printable, no CR/LF or controls, cut on a UTF-8 boundary. */
-static void set_reason(struct wb_send_result *out, const char *fmt, ...) WB_PRINTF(2, 3);
-
-static void set_reason(struct wb_send_result *out, const char *fmt, ...)
+void wb_email_set_reason(struct wb_send_result *out, const char *fmt, ...)
 {
     char tmp[sizeof(out->reason)];
     va_list ap;
@@ -323,10 +323,10 @@ static void set_status_reason(struct wb_send_result *out, const char *what, cons
 {
     const char *text = s->text != NULL ? s->text : "";
     if (s->enh_class > 0 && !(text[0] >= '0' && text[0] <= '9')) {
-        set_reason(out, "smtp: %s: %d %d.%d.%d %s", what, s->code, s->enh_class, s->enh_subject,
-                   s->enh_detail, text);
+        wb_email_set_reason(out, "smtp: %s: %d %d.%d.%d %s", what, s->code, s->enh_class,
+                            s->enh_subject, s->enh_detail, text);
     } else {
-        set_reason(out, "smtp: %s: %d %s", what, s->code, text);
+        wb_email_set_reason(out, "smtp: %s: %d %s", what, s->code, text);
     }
 }
 
@@ -360,17 +360,18 @@ static void settle_session(struct send_state *st, smtp_message_t msg, struct wb_
 {
     if (st->starttls_missing) {
         out->outcome = WB_SEND_RETRY;
-        set_reason(out, "smtp: the server does not offer STARTTLS (required)");
+        wb_email_set_reason(out, "smtp: the server does not offer STARTTLS (required)");
         return;
     }
     if (st->tls_rejected || st->tls.error[0] != '\0') {
         out->outcome = WB_SEND_RETRY;
-        set_reason(out, "smtp: tls: %s", st->tls.error[0] != '\0' ? st->tls.error : "rejected");
+        wb_email_set_reason(out, "smtp: tls: %s",
+                            st->tls.error[0] != '\0' ? st->tls.error : "rejected");
         return;
     }
     if (st->auth_rejected) {
         out->outcome = WB_SEND_RETRY;
-        set_reason(out, "smtp: authentication rejected: %s", st->auth_reply);
+        wb_email_set_reason(out, "smtp: authentication rejected: %s", st->auth_reply);
         return;
     }
     if (settle_status(out, "sender rejected", smtp_reverse_path_status(msg))) {
@@ -388,8 +389,8 @@ static void settle_session(struct send_state *st, smtp_message_t msg, struct wb_
     if (ms == NULL || ms->code < 200 || ms->code >= 300) {
         char eb[128];
         out->outcome = WB_SEND_RETRY;
-        set_reason(out, "smtp: the session ended before the message was accepted (%s)",
-                   smtp_strerror(smtp_errno(), eb, sizeof(eb)));
+        wb_email_set_reason(out, "smtp: the session ended before the message was accepted (%s)",
+                            smtp_strerror(smtp_errno(), eb, sizeof(eb)));
         return;
     }
     out->outcome = WB_SEND_OK;
@@ -402,16 +403,16 @@ static void settle_failure(struct send_state *st, struct wb_send_result *out)
     int e = smtp_errno();
     out->outcome = WB_SEND_RETRY;
     if (st->tls.error[0] != '\0') {
-        set_reason(out, "smtp: tls: %s", st->tls.error);
+        wb_email_set_reason(out, "smtp: tls: %s", st->tls.error);
     } else if (e == SMTP_ERR_CLIENT_ERROR) {
         unsigned long ssl_err = ERR_peek_last_error();
-        set_reason(out, "smtp: tls: handshake failed: %s",
-                   ssl_err != 0 && ERR_reason_error_string(ssl_err) != NULL
-                       ? ERR_reason_error_string(ssl_err)
-                       : "client error");
+        wb_email_set_reason(out, "smtp: tls: handshake failed: %s",
+                            ssl_err != 0 && ERR_reason_error_string(ssl_err) != NULL
+                                ? ERR_reason_error_string(ssl_err)
+                                : "client error");
     } else {
-        set_reason(out, "smtp: %s:%lld: %s", st->conf->smtp_host, (long long)st->conf->smtp_port,
-                   smtp_strerror(e, eb, sizeof(eb)));
+        wb_email_set_reason(out, "smtp: %s:%lld: %s", st->conf->smtp_host,
+                            (long long)st->conf->smtp_port, smtp_strerror(e, eb, sizeof(eb)));
     }
     ERR_clear_error();
 }
@@ -482,21 +483,22 @@ static void run_session(struct send_state *st, const struct wb_outbound *ob, con
     smtp_session_t s = smtp_create_session();
     out->outcome = WB_SEND_RETRY;
     if (s == NULL) {
-        set_reason(out, "smtp: cannot create a session");
+        wb_email_set_reason(out, "smtp: cannot create a session");
         goto out;
     }
     if (st->conf->smtp_tls == WB_EMAIL_TLS_STARTTLS) {
         ctx = SSL_CTX_new(TLS_client_method());
         if (ctx == NULL ||
             wb_email_tls_setup(ctx, st->conf, st->conf->smtp_host, &st->tls, &err) != WB_OK) {
-            set_reason(out, "smtp: %s", ctx == NULL ? "tls: cannot make a context" : err.msg);
+            wb_email_set_reason(out, "smtp: %s",
+                                ctx == NULL ? "tls: cannot make a context" : err.msg);
             goto out;
         }
     }
     if (!session_setup(s, st, ctx, &auth) || !message_setup(s, st->conf, ob, data, &msg)) {
         char eb[128];
-        set_reason(out, "smtp: session setup failed: %s",
-                   smtp_strerror(smtp_errno(), eb, sizeof(eb)));
+        wb_email_set_reason(out, "smtp: session setup failed: %s",
+                            smtp_strerror(smtp_errno(), eb, sizeof(eb)));
         goto out;
     }
     if (smtp_start_session(s)) {
@@ -549,15 +551,13 @@ static bool refuse_conf(const struct wb_email_conf *conf, struct wb_send_result 
 {
     if (conf->smtp_host == NULL || conf->smtp_host[0] == '\0' || conf->smtp_port <= 0 ||
         conf->smtp_port > 65535 || strpbrk(conf->smtp_host, "\r\n[] /") != NULL) {
-        set_reason(out, "smtp: no usable smtp_host / smtp_port");
-    } else if (conf->smtp_tls == WB_EMAIL_TLS_IMPLICIT) {
-        set_reason(out, "smtp: smtp_tls = implicit (SMTPS, port 465) is not supported by "
-                        "libesmtp; use smtp_tls = starttls (port 587)");
+        wb_email_set_reason(out, "smtp: no usable smtp_host / smtp_port");
     } else if (conf->smtp_tls == WB_EMAIL_TLS_PLAIN &&
                !wb_email_host_is_loopback(conf->smtp_host)) {
-        set_reason(out, "smtp: smtp_tls = plain is only allowed for a loopback host");
-    } else if (conf->smtp_tls != WB_EMAIL_TLS_PLAIN && conf->smtp_tls != WB_EMAIL_TLS_STARTTLS) {
-        set_reason(out, "smtp: unknown smtp_tls");
+        wb_email_set_reason(out, "smtp: smtp_tls = plain is only allowed for a loopback host");
+    } else if (conf->smtp_tls != WB_EMAIL_TLS_PLAIN && conf->smtp_tls != WB_EMAIL_TLS_STARTTLS &&
+               conf->smtp_tls != WB_EMAIL_TLS_IMPLICIT) {
+        wb_email_set_reason(out, "smtp: unknown smtp_tls");
     } else {
         return false;
     }
@@ -574,7 +574,7 @@ static bool compose(const struct wb_email_conf *conf, const struct wb_outbound *
     enum wb_status st = wb_email_compose(conf, ob, mid, wb_now_ms() / 1000, data, &err);
     if (st != WB_OK) {
         out->outcome = WB_SEND_PERMANENT;
-        set_reason(out, "%s", err.msg);
+        wb_email_set_reason(out, "%s", err.msg);
         return false;
     }
     return true;
@@ -593,9 +593,12 @@ static void copy_to_sent(const struct wb_email_conf *conf, const char *channel_i
     }
 }
 
-/* Send the composed message data: one session with the password copied for it. */
+/*
+ * Send the composed message data with the password copied for it: libcurl
+ * for implicit TLS (email_smtps.c), else one libesmtp session.
+ */
 static void send_data(const struct wb_email_conf *conf, const struct wb_outbound *ob,
-                      const char *data, struct wb_send_result *out)
+                      const struct wb_buf *data, struct wb_send_result *out)
 {
     struct send_state st = { .conf = conf };
     if (conf->smtp_user != NULL && conf->smtp_user[0] != '\0') {
@@ -603,7 +606,11 @@ static void send_data(const struct wb_email_conf *conf, const struct wb_outbound
         st.password =
             pw->data != NULL ? wb_strndup((const char *)pw->data, pw->len) : wb_strdup("");
     }
-    run_session(&st, ob, data, out);
+    if (conf->smtp_tls == WB_EMAIL_TLS_IMPLICIT) {
+        wb_email_smtps_send(conf, ob, data->data, data->len, st.password, out);
+    } else {
+        run_session(&st, ob, data->data, out);
+    }
     if (st.password != NULL) {
         OPENSSL_cleanse(st.password, strlen(st.password));
         free(st.password);
@@ -618,13 +625,13 @@ static bool make_message_id(const struct wb_email_conf *conf, const struct wb_ou
     struct wb_err err = { 0 };
     if (!message_token(ob, token, sizeof(token))) {
         out->outcome = WB_SEND_RETRY;
-        set_reason(out, "smtp: no random bytes for the message-id");
+        wb_email_set_reason(out, "smtp: no random bytes for the message-id");
         return false;
     }
     if (wb_email_message_id(conf, ob->conversation_id, ob->message_id, token, mid, size, &err) !=
         WB_OK) {
         out->outcome = WB_SEND_PERMANENT;
-        set_reason(out, "%s", err.msg);
+        wb_email_set_reason(out, "%s", err.msg);
         return false;
     }
     return true;
@@ -648,7 +655,7 @@ enum wb_status wb_email_send(const struct wb_email_conf *conf, const char *chann
     }
     struct wb_buf data;
     if (compose(conf, ob, mid, &data, out)) {
-        send_data(conf, ob, data.data, out);
+        send_data(conf, ob, &data, out);
         if (out->outcome == WB_SEND_OK) {
             (void)snprintf(out->external_id, sizeof(out->external_id), "%s", mid);
             copy_to_sent(conf, ch, &data, mid);

@@ -10,9 +10,9 @@
  * copy is appended to conf->sent_folder (when not empty); a failed append is
  * logged and does not fail the send.
  *
- * Implicit TLS (SMTPS, port 465) is not supported: libesmtp 1.1 can only
- * upgrade with STARTTLS. smtp_tls = implicit gives WB_SEND_PERMANENT with a
- * reason saying so.
+ * Implicit TLS (SMTPS, port 465): libesmtp 1.1 can only upgrade with
+ * STARTTLS, so smtp_tls = implicit sends the same composed message with
+ * libcurl (email_smtps.h); outcomes and the Sent copy are the same.
  *
  * Thread: any (a sender pool thread); blocking; no shared state besides
  * libesmtp's one-time initialisation.
@@ -45,6 +45,13 @@
  */
 WB_NODISCARD enum wb_status wb_email_send(const struct wb_email_conf *conf, const char *channel_id,
                                           const struct wb_outbound *ob, struct wb_send_result *out);
+
+/*
+ * Set out->reason from fmt: printable, control characters (CR, LF, ...)
+ * turned into single spaces, cut to fit on a UTF-8 boundary. Shared by the
+ * libesmtp and libcurl (email_smtps.c) senders. Not for other users.
+ */
+void wb_email_set_reason(struct wb_send_result *out, const char *fmt, ...) WB_PRINTF(2, 3);
 
 /*
  * TLS settings shared by the SMTP sender and the Sent-folder copy

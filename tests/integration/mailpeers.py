@@ -7,8 +7,10 @@ MailPeers() starts, as ordinary processes under a private temp dir, on free
     unix socket, and an auth socket for Postfix.  Maildir under the temp dir,
     users from a passwd-file, mail owned by the unprivileged user `wbmail`
     (created with useradd when missing).
-  * Postfix: an "MX" smtpd (no auth, accepts mail for example.test only) and a
-    submission smtpd (STARTTLS required, AUTH PLAIN/LOGIN through Dovecot).
+  * Postfix: an "MX" smtpd (no auth, accepts mail for example.test only), a
+    submission smtpd (STARTTLS required, AUTH PLAIN/LOGIN through Dovecot) and
+    an smtps smtpd (implicit TLS from the first byte, smtpd_tls_wrappermode,
+    the same AUTH and restrictions as submission).
     example.test is delivered to Dovecot over LMTP; every other domain is
     bounced by the `error` transport, so nothing ever leaves the machine.
 
@@ -179,7 +181,8 @@ class MailPeers:
             self._make_password_files()
             last = None
             for _attempt in range(3):  # a port taken between free_ports() and bind()
-                (self.imap_port, self.imaps_port, self.smtp_port, self.mx_port) = free_ports(4)
+                (self.imap_port, self.imaps_port, self.smtp_port, self.mx_port,
+                 self.smtps_port) = free_ports(5)
                 try:
                     self._start_dovecot(start_timeout)
                     self._start_postfix(start_timeout)
@@ -477,6 +480,13 @@ lmtp_tls_security_level = none
   -o smtpd_sasl_auth_enable=yes
   -o smtpd_client_restrictions=permit_sasl_authenticated,reject
   -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
+{h}:{self.smtps_port} inet n - n - - smtpd
+  -o syslog_name=postfix/smtps
+  -o smtpd_tls_wrappermode=yes
+  -o smtpd_tls_security_level=encrypt
+  -o smtpd_sasl_auth_enable=yes
+  -o smtpd_client_restrictions=permit_sasl_authenticated,reject
+  -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
 cleanup   unix n - n - 0 cleanup
 qmgr      unix n - n 300 1 qmgr
 tlsmgr    unix - - n 1000? 1 tlsmgr
@@ -511,7 +521,8 @@ postlog   unix-dgram n - n - 1 postlogd
         while True:
             if self._postfix_sid is None:
                 self._postfix_sid = self._postfix_master_pid()
-            if self._banner(self.mx_port, b"220") and self._banner(self.smtp_port, b"220"):
+            if (self._banner(self.mx_port, b"220") and self._banner(self.smtp_port, b"220")
+                    and self._banner(self.smtps_port, b"220", tls=True)):
                 return
             if time.time() > deadline:
                 raise MailPeersError(self._postfix_failure("postfix did not answer in %gs"
@@ -573,13 +584,20 @@ postlog   unix-dgram n - n - 1 postlogd
         if refused:
             raise MailPeersError("recipients refused: %r" % refused)
 
-    def submit(self, raw_bytes, user, mail_from=None, rcpt_to=None):
-        """Send like a mail client: submission port, STARTTLS verified with ca_file,
-        AUTH as `user`."""
+    def submit(self, raw_bytes, user, mail_from=None, rcpt_to=None, implicit=False):
+        """Send like a mail client: submission port with STARTTLS (or, with
+        implicit=True, smtps_port with TLS from the first byte), verified with
+        ca_file, AUTH as `user`."""
         if isinstance(rcpt_to, str):
             rcpt_to = [rcpt_to]
-        with smtplib.SMTP(self.host, self.smtp_port, timeout=30) as s:
-            s.starttls(context=self.ssl_context())
+        if implicit:
+            s = smtplib.SMTP_SSL(self.host, self.smtps_port, timeout=30,
+                                 context=self.ssl_context())
+        else:
+            s = smtplib.SMTP(self.host, self.smtp_port, timeout=30)
+        with s:
+            if not implicit:
+                s.starttls(context=self.ssl_context())
             s.login(user, self.users[user])
             s.sendmail(mail_from or user, rcpt_to, raw_bytes)
 
@@ -763,8 +781,9 @@ if __name__ == "__main__":
     # Manual use: start the pair, print how to reach it, stop on Enter / Ctrl-C.
     t0 = time.time()
     p = MailPeers()
-    print("up in %.2fs: imap %d imaps %d submission %d mx %d\nca %s\ntmp %s" % (
-        time.time() - t0, p.imap_port, p.imaps_port, p.smtp_port, p.mx_port, p.ca_file, p.tmp))
+    print("up in %.2fs: imap %d imaps %d submission %d smtps %d mx %d\nca %s\ntmp %s" % (
+        time.time() - t0, p.imap_port, p.imaps_port, p.smtp_port, p.smtps_port, p.mx_port,
+        p.ca_file, p.tmp))
     try:
         input("Enter to stop> ")
     except (KeyboardInterrupt, EOFError):

@@ -9,6 +9,8 @@
  *   display_name message_id_domain timeout_ms
  *   to to_name subject text author(agent|bot|system) ref (repeatable)
  *   conversation message
+ * smtp_tls = implicit goes through libcurl (email_smtps.c), hence
+ * curl_global_init here as in warblerd.
  * Prints outcome=OK|RETRY|PERMANENT, external_id=..., reason=... and exits
  * 0 when wb_email_send returned WB_OK (whatever the outcome), 2 on usage
  * errors.
@@ -17,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <curl/curl.h>
 
 #include <warbler/log.h>
 
@@ -148,6 +152,11 @@ int main(int argc, char **argv)
     static char empty[] = "";
     struct driver d = { 0 };
     (void)signal(SIGPIPE, SIG_IGN);
+    /* as warblerd does before threads start: smtp_tls = implicit sends with libcurl */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        (void)fprintf(stderr, "curl_global_init failed\n");
+        return 2;
+    }
     wb_log_setup(WB_LOG_DEBUG, WB_LOG_SINK_STDERR);
     d.conf = (struct wb_email_conf){
         .address = empty,
@@ -189,5 +198,6 @@ int main(int argc, char **argv)
            res.reason);
     wb_secret_free(&d.conf.smtp_password);
     wb_secret_free(&d.conf.imap_password);
+    curl_global_cleanup();
     return st == WB_OK ? 0 : 1;
 }
