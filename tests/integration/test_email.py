@@ -26,12 +26,14 @@ CUSTOMER = "customer@example.test"
 QUESTION = "How long does a refund take?"
 
 
-def channel_conf(peers, ch_id="mail", ca_file=None, extra=""):
+def channel_conf(peers, ch_id="mail", ca_file=None, extra="", smtps=False):
+    smtp = (f'smtp_port = {peers.smtps_port}; smtp_tls = "implicit";' if smtps else
+            f'smtp_port = {peers.smtp_port}; smtp_tls = "starttls";')
     return f""",
   {{ id = "{ch_id}"; type = "email"; address = "{SUPPORT}"; display_name = "Example Support";
      imap_host = "{peers.host}"; imap_port = {peers.imaps_port}; imap_tls = "implicit";
      imap_user = "{SUPPORT}"; imap_password_file = "{peers.password_file(SUPPORT)}";
-     smtp_host = "{peers.host}"; smtp_port = {peers.smtp_port}; smtp_tls = "starttls";
+     smtp_host = "{peers.host}"; {smtp}
      smtp_user = "{SUPPORT}"; smtp_password_file = "{peers.password_file(SUPPORT)}";
      ca_file = "{ca_file or peers.ca_file}"; poll_interval = "1s"; timeout = "10s"; {extra} }}"""
 
@@ -275,6 +277,18 @@ class EmailTest(unittest.TestCase):
                         {k: v for k, v in got.items() if len(v) > 1})
         print("killed with %d of %d stored; all %d stored once and answered" %
               (stored_at_kill, n, n))
+
+    def test_6_reply_over_smtps(self):
+        """The whole daemon with smtp_tls = implicit (SMTPS through libcurl)."""
+        d = self.start(smtps=True)
+        before = len(self.peers.fetch(CUSTOMER))
+        mid = self.deliver("Implicit TLS please", "Do you ship to Canada?")
+        self.assertTrue(wait_until(lambda: self.inbound(mid), 30), d.read_log()[-3000:])
+        replies = self.peers.wait_for(CUSTOMER, before + 1, timeout=60)
+        r = email.message_from_bytes(replies[-1])
+        self.assertEqual(r["In-Reply-To"].strip(), "<%s>" % mid)
+        with open(self.peers.postfix_log, errors="replace") as f:
+            self.assertIn("postfix/smtps", f.read())
 
 
 if __name__ == "__main__":
