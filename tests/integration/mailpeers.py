@@ -777,6 +777,20 @@ def make_message(mail_from, to, subject, body, message_id=None, date=None, extra
     return m.as_bytes()
 
 
+def warbler_channel_conf(peers, ch_id="mail", ca_file=None, extra="", smtps=False):
+    """The text of an email channel on support@ for warblerd's `channels` list
+    (with a leading comma, to follow another entry): tests and benchmarks."""
+    smtp = (f'smtp_port = {peers.smtps_port}; smtp_tls = "implicit";' if smtps else
+            f'smtp_port = {peers.smtp_port}; smtp_tls = "starttls";')
+    return f""",
+  {{ id = "{ch_id}"; type = "email"; address = "support@example.test"; display_name = "Example Support";
+     imap_host = "{peers.host}"; imap_port = {peers.imaps_port}; imap_tls = "implicit";
+     imap_user = "support@example.test"; imap_password_file = "{peers.password_file("support@example.test")}";
+     smtp_host = "{peers.host}"; {smtp}
+     smtp_user = "support@example.test"; smtp_password_file = "{peers.password_file("support@example.test")}";
+     ca_file = "{ca_file or peers.ca_file}"; poll_interval = "1s"; timeout = "10s"; {extra} }}"""
+
+
 if __name__ == "__main__":
     # Manual use: start the pair, print how to reach it, stop on Enter / Ctrl-C.
     t0 = time.time()

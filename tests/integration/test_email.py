@@ -19,23 +19,11 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import wbtest  # noqa: E402
-from mailpeers import MailPeers, MailPeersError, make_message  # noqa: E402
+from mailpeers import MailPeers, make_message, warbler_channel_conf as channel_conf  # noqa: E402
 
 SUPPORT = "support@example.test"
 CUSTOMER = "customer@example.test"
 QUESTION = "How long does a refund take?"
-
-
-def channel_conf(peers, ch_id="mail", ca_file=None, extra="", smtps=False):
-    smtp = (f'smtp_port = {peers.smtps_port}; smtp_tls = "implicit";' if smtps else
-            f'smtp_port = {peers.smtp_port}; smtp_tls = "starttls";')
-    return f""",
-  {{ id = "{ch_id}"; type = "email"; address = "{SUPPORT}"; display_name = "Example Support";
-     imap_host = "{peers.host}"; imap_port = {peers.imaps_port}; imap_tls = "implicit";
-     imap_user = "{SUPPORT}"; imap_password_file = "{peers.password_file(SUPPORT)}";
-     smtp_host = "{peers.host}"; {smtp}
-     smtp_user = "{SUPPORT}"; smtp_password_file = "{peers.password_file(SUPPORT)}";
-     ca_file = "{ca_file or peers.ca_file}"; poll_interval = "1s"; timeout = "10s"; {extra} }}"""
 
 
 def wait_until(pred, timeout=30.0, step=0.1):

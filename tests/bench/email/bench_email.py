@@ -22,7 +22,7 @@ sys.path.insert(0, HERE)
 import baseline_imaplib  # noqa: E402
 import seed_mailbox  # noqa: E402
 import wbtest  # noqa: E402
-from mailpeers import MailPeers  # noqa: E402
+from mailpeers import MailPeers, warbler_channel_conf  # noqa: E402
 
 SUPPORT = "support@example.test"
 
@@ -43,13 +43,7 @@ def main():
         print("python imaplib+email: %d messages in %.2f s = %.0f messages/s" %
               (base["count"], base["elapsed"], base["rate"]))
 
-        conf = f""",
-  {{ id = "mail"; type = "email"; address = "{SUPPORT}"; display_name = "Support";
-     imap_host = "{peers.host}"; imap_port = {peers.imaps_port}; imap_tls = "implicit";
-     imap_user = "{SUPPORT}"; imap_password_file = "{peers.password_file(SUPPORT)}";
-     smtp_host = "{peers.host}"; smtp_port = {peers.smtp_port}; smtp_tls = "starttls";
-     smtp_user = "{SUPPORT}"; smtp_password_file = "{peers.password_file(SUPPORT)}";
-     ca_file = "{peers.ca_file}"; }}"""
+        conf = warbler_channel_conf(peers)
         d = wbtest.Daemon(cb.url, channels_extra=conf, extra="")
         t0 = time.perf_counter()
         d.start()

@@ -13,9 +13,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
 import wbtest  # noqa: E402
-from mailpeers import MailPeers  # noqa: E402
+from mailpeers import MailPeers, warbler_channel_conf  # noqa: E402
 
-SUPPORT = "support@example.test"
 
 
 def main():
@@ -24,13 +23,7 @@ def main():
     peers = MailPeers()
     cb = wbtest.Callback()
     try:
-        conf = f""",
-  {{ id = "mail"; type = "email"; address = "{SUPPORT}"; display_name = "Support";
-     imap_host = "{peers.host}"; imap_port = {peers.imaps_port}; imap_tls = "implicit";
-     imap_user = "{SUPPORT}"; imap_password_file = "{peers.password_file(SUPPORT)}";
-     smtp_host = "{peers.host}"; smtp_port = {peers.smtp_port}; smtp_tls = "starttls";
-     smtp_user = "{SUPPORT}"; smtp_password_file = "{peers.password_file(SUPPORT)}";
-     ca_file = "{peers.ca_file}"; }}"""
+        conf = warbler_channel_conf(peers)
         d = wbtest.Daemon(cb.url, channels_extra=conf).start()
         deadline = time.time() + 20
         while time.time() < deadline:
