@@ -609,8 +609,16 @@ static int on_http(struct wb_server *srv, struct lws *wsi, struct pss *p, const 
         return 0;
     }
     char cl[32];
-    if (p->is_post && lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
-        strtoull(cl, NULL, 10) > (unsigned long long)srv->cfg->http.max_body) {
+    if (p->is_post && lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
+        /*
+         * libwebsockets 4.1 does not hand chunked request bodies to
+         * HTTP_BODY; every webhook platform sends Content-Length.
+         */
+        answer_error(wsi, p, 411, "length_required", "Content-Length is required");
+        p->close_after = true;
+        return 0;
+    }
+    if (p->is_post && strtoull(cl, NULL, 10) > (unsigned long long)srv->cfg->http.max_body) {
         answer_error(wsi, p, 413, "too_large", "request body too large");
         p->close_after = true; /* the body is never read */
         return 0;

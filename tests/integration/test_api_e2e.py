@@ -93,6 +93,14 @@ class ApiChannel(unittest.TestCase):
                 st, hdrs, data = self.d.request("POST", path, b, h)
                 self.assertEqual(st, want, data)
                 self.assertIn("error", json.loads(data))
+        # a chunked body (no Content-Length) is refused at once, not left hanging
+        import socket
+        with socket.create_connection(("127.0.0.1", self.d.port), timeout=5) as sock:
+            sock.sendall(b"POST /hooks/api-main HTTP/1.1\r\nHost: x\r\n"
+                         b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                         b"7\r\n{\"a\":1}\r\n0\r\n\r\n")
+            head = sock.recv(4096)
+        self.assertTrue(head.startswith(b"HTTP/1.1 411"), head[:80])
         big = b"{" + b" " * (80 * 1024) + b"}"
         st, _, data = self.d.request("POST", "/hooks/api-main", big, {
             "Content-Type": "application/json", "X-Warbler-Signature": wbtest.sign(big)})
