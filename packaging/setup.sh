@@ -48,11 +48,15 @@ case "$mode" in
 run)
     apt_install "${build_deps[@]}"
     build
-    install -d -m 0750 /var/lib/warblerd
+    # warblerd binds as root, then runs as this user (`user` in etc/warbler.conf)
+    id warbler >/dev/null 2>&1 || useradd --system --user-group --home-dir /var/lib/warblerd \
+        --no-create-home --shell /usr/sbin/nologin warbler
+    install -d -m 0750 -o warbler -g warbler /var/lib/warblerd
     if [ ! -s /var/lib/warblerd/api.secret ]; then
         (umask 077 && openssl rand -hex 32 > /var/lib/warblerd/api.secret)
         echo "warbler: generated the API channel secret in /var/lib/warblerd/api.secret"
     fi
+    chown warbler:warbler /var/lib/warblerd/api.secret
     exec build/src/warblerd -c etc/warbler.conf
     ;;
 test)

@@ -10,8 +10,11 @@
  *
  * Thread: main (loop) and the control thread.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -146,6 +149,67 @@ static void *control_main(void *arg)
     }
 }
 
+/* The state directory and the entries directly in it (database, secrets). */
+static int chown_state(const char *dir, uid_t uid, gid_t gid)
+{
+    char path[4096];
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    if (d == NULL || chown(dir, uid, gid) != 0) {
+        wb_log(WB_LOG_ERROR, "state_dir %s: %s", dir, strerror(errno));
+        if (d != NULL) {
+            (void)closedir(d);
+        }
+        return -1;
+    }
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) {
+            continue;
+        }
+        (void)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        if (lchown(path, uid, gid) != 0) {
+            wb_log(WB_LOG_ERROR, "%s: %s", path, strerror(errno));
+            (void)closedir(d);
+            return -1;
+        }
+    }
+    return closedir(d);
+}
+
+/*
+ * Started as root: hand the state directory to cfg->user and become that
+ * user, after the listener is bound and before any input is read or the
+ * store is opened. Thread: main, before any other thread exists.
+ */
+static int drop_privileges(const struct wb_config *cfg)
+{
+    struct passwd pw, *res = NULL;
+    char buf[4096];
+
+    if (geteuid() != 0) {
+        return 0;
+    }
+    if (cfg->user[0] == '\0') {
+        wb_log(WB_LOG_WARN, "running as root: set `user` in %s to run unprivileged", cfg->file);
+        return 0;
+    }
+    if (getpwnam_r(cfg->user, &pw, buf, sizeof(buf), &res) != 0 || res == NULL) {
+        wb_log(WB_LOG_ERROR, "%s: user: no such user \"%s\"", cfg->file, cfg->user);
+        return -1;
+    }
+    if (chown_state(cfg->state_dir, pw.pw_uid, pw.pw_gid) != 0 ||
+        initgroups(pw.pw_name, pw.pw_gid) != 0 || setgid(pw.pw_gid) != 0 ||
+        setuid(pw.pw_uid) != 0) {
+        wb_log(WB_LOG_ERROR, "cannot switch to user %s: %s", cfg->user, strerror(errno));
+        return -1;
+    }
+    if (setuid(0) == 0) {
+        wb_panic("privileges: root could be regained after switching to %s", cfg->user);
+    }
+    wb_log(WB_LOG_NOTICE, "running as user %s (uid %u)", cfg->user, (unsigned)pw.pw_uid);
+    return 0;
+}
+
 static int check_state_dir(const char *dir)
 {
     struct stat sb;
@@ -186,14 +250,26 @@ static int run(struct daemon *d, const char *port_file)
         return 1;
     }
     wb_metrics_init();
+    /* bind first (a port below 1024 needs root), then stop being root */
+    if (wb_server_new(d->cfg, NULL, &d->srv, &err) != WB_OK) {
+        wb_log(WB_LOG_ERROR, "%s", err.msg);
+        goto out;
+    }
+    /* connections made from now on wait in the listen backlog until the loop runs */
+    if (port_file != NULL) {
+        write_port_file(port_file, wb_server_port(d->srv));
+    }
+    if (drop_privileges(d->cfg) != 0) {
+        goto out;
+    }
     if (wb_core_new(d->cfg, &d->core, &err) != WB_OK ||
         wb_chanset_new(d->cfg, wb_core_host(d->core), &cs, &err) != WB_OK) {
         wb_log(WB_LOG_ERROR, "%s", err.msg);
         goto out;
     }
     wb_chanset_install(cs);
-    if (wb_server_new(d->cfg, d->core, &d->srv, &err) != WB_OK ||
-        wb_core_start(d->core, &err) != WB_OK || wb_chanset_start(cs, &err) != WB_OK) {
+    wb_server_set_core(d->srv, d->core);
+    if (wb_core_start(d->core, &err) != WB_OK || wb_chanset_start(cs, &err) != WB_OK) {
         wb_log(WB_LOG_ERROR, "%s", err.msg);
         goto out;
     }
@@ -203,9 +279,6 @@ static int run(struct daemon *d, const char *port_file)
     }
     wb_log(WB_LOG_NOTICE, "warblerd %s listening on %s:%d with %zu channel(s)", WB_VERSION,
            d->cfg->http.listen, wb_server_port(d->srv), d->cfg->n_channels);
-    if (port_file != NULL) {
-        write_port_file(port_file, wb_server_port(d->srv));
-    }
     wb_server_run(d->srv);
     (void)pthread_join(control, NULL);
     rc = 0;

@@ -49,6 +49,11 @@ static const struct wb_conf_field top_fields[] = {
       .offset = offsetof(struct wb_config, state_dir),
       .def = "/var/lib/warblerd",
       .doc = "directory for the database and runtime state (relative: to the config file)" },
+    { .key = "user",
+      .type = WB_CONF_STR,
+      .offset = offsetof(struct wb_config, user),
+      .def = "",
+      .doc = "when started as root: the user to switch to once the listener is bound" },
 };
 
 static const struct wb_conf_schema top_schema = {

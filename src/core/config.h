@@ -66,6 +66,7 @@ struct wb_config {
     char *file;      /* the path it was loaded from, or the name given */
     char *dir;       /* its directory (relative paths resolve here) */
     char *state_dir; /* PATH, created if missing */
+    char *user;      /* when started as root, switch to this user after binding */
     struct wb_conf_log log;
     struct wb_conf_http http;
     struct wb_conf_store store;

@@ -737,6 +737,11 @@ enum wb_status wb_server_new(const struct wb_config *cfg, struct wb_core *core,
     return WB_OK;
 }
 
+void wb_server_set_core(struct wb_server *srv, struct wb_core *core)
+{
+    srv->core = core;
+}
+
 int wb_server_port(const struct wb_server *srv)
 {
     return srv->vhost ? lws_get_vhost_listen_port(srv->vhost) : -1;

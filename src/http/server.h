@@ -17,9 +17,14 @@
 
 struct wb_server;
 
-/* Create the lws context and bind the listener (errors name the address). */
+/*
+ * Create the lws context and bind the listener (errors name the address).
+ * core may be NULL here (binding happens before privileges are dropped and
+ * the store is opened); set it with wb_server_set_core() before serving.
+ */
 WB_NODISCARD enum wb_status wb_server_new(const struct wb_config *cfg, struct wb_core *core,
                                           struct wb_server **out, struct wb_err *err);
+void wb_server_set_core(struct wb_server *srv, struct wb_core *core);
 /* The port actually bound (useful with port 0). */
 int wb_server_port(const struct wb_server *srv);
 /* Serve until wb_server_stop(). Thread: loop. */

@@ -192,6 +192,35 @@ class ApiChannel(unittest.TestCase):
         self.assertIn("port", r.stderr)
 
 
+class Privileges(unittest.TestCase):
+    """Started as root with `user` set, warblerd binds, then runs as that user."""
+
+    def test_switches_user(self):
+        import pwd
+        import shutil
+        import tempfile
+        self.assertEqual(os.geteuid(), 0, "this test (like the README's test command) runs as root")
+        tmp = tempfile.mkdtemp(prefix="wb-priv-")
+        os.chmod(tmp, 0o755)  # the unprivileged user must reach its state directory
+        kb = os.path.join(tmp, "knowledge")
+        shutil.copytree(os.path.join(wbtest.SOURCE_DIR, "etc", "knowledge"), kb)
+        cb = wbtest.Callback()
+        d = wbtest.Daemon(cb.url, tmp=tmp, knowledge=kb, extra='user = "nobody";').start()
+        try:
+            nobody = pwd.getpwnam("nobody")
+            with open("/proc/%d/status" % d.proc.pid) as f:
+                uids = [l.split()[1:] for l in f if l.startswith("Uid:")][0]
+            self.assertEqual(set(uids), {str(nobody.pw_uid)}, uids)
+            st, body = d.post_message("priv-1", "priv-1", "How long does a refund take?")
+            self.assertEqual(st, 200, body)
+            self.assertEqual(os.stat(os.path.join(tmp, "state", "warbler.db")).st_uid,
+                             nobody.pw_uid)
+            self.assertIn("running as user nobody", d.read_log())
+        finally:
+            d.stop()
+            cb.close()
+
+
 class KnowledgeReload(unittest.TestCase):
     """Editing the knowledge files changes the bot's answers without a restart."""
 

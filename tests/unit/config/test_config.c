@@ -100,7 +100,7 @@ static const struct row rows[] = {
     { "missing include", "\n@include \"nope.conf\"\n", WB_ERR_PARSE, "t.conf:2:" },
     /* top level */
     { "unknown top-level", "\nfoo = 1;", WB_ERR_INVAL,
-      "t.conf:2: foo: unknown setting (known: log, http, store, core, outbox, bot, channels, state_dir)" },
+      "t.conf:2: foo: unknown setting (known: log, http, store, core, outbox, bot, channels, state_dir, user)" },
     { "state_dir type", "state_dir = 5;", WB_ERR_INVAL,
       "t.conf:1: state_dir: expected a string, got an integer" },
     { "group not a group", "\nhttp = 5;", WB_ERR_INVAL, "t.conf:2: http: expected a group" },
