@@ -7,6 +7,7 @@ import json
 import os
 import socketserver
 import sys
+import tempfile
 import threading
 import time
 import unittest
@@ -86,18 +87,23 @@ class FakeLLM:
             self.problems.append("messages shape")
 
 
+def start_daemon(cb, llm, timeout):
+    """warblerd with the LLM step pointed at llm, its API key in a 0600 file."""
+    tmp = tempfile.mkdtemp(prefix="wb-llm-")
+    keyfile = os.path.join(tmp, "llm.key")
+    fd = os.open(keyfile, os.O_WRONLY | os.O_CREAT, 0o600)
+    os.write(fd, KEY.encode() + b"\n")
+    os.close(fd)
+    return wbtest.Daemon(cb.url, tmp=tmp, bot_extra=(
+        'llm_enabled = true; llm_base_url = "%s"; llm_model = "test-model"; '
+        'llm_api_key_file = "%s"; llm_timeout = "%s";' % (llm.url, keyfile, timeout))).start()
+
+
 class LLM(unittest.TestCase):
     def test_llm_answer_and_fallbacks(self):
         llm = FakeLLM()
         cb = wbtest.Callback()
-        tmp = __import__("tempfile").mkdtemp(prefix="wb-llm-")
-        keyfile = os.path.join(tmp, "llm.key")
-        fd = os.open(keyfile, os.O_WRONLY | os.O_CREAT, 0o600)
-        os.write(fd, KEY.encode() + b"\n")
-        os.close(fd)
-        d = wbtest.Daemon(cb.url, tmp=tmp, bot_extra=(
-            'llm_enabled = true; llm_base_url = "%s"; llm_model = "test-model"; '
-            'llm_api_key_file = "%s"; llm_timeout = "1s";' % (llm.url, keyfile))).start()
+        d = start_daemon(cb, llm, "1s")
         try:
             def reply_for(rid):
                 recs = cb.wait_for(lambda rs: any(r["json"]["recipient"]["id"] == rid
@@ -143,14 +149,7 @@ class LLM(unittest.TestCase):
         llm = FakeLLM()
         llm.mode = "hang"
         cb = wbtest.Callback()
-        tmp = __import__("tempfile").mkdtemp(prefix="wb-llm-")
-        keyfile = os.path.join(tmp, "llm.key")
-        fd = os.open(keyfile, os.O_WRONLY | os.O_CREAT, 0o600)
-        os.write(fd, KEY.encode() + b"\n")
-        os.close(fd)
-        d = wbtest.Daemon(cb.url, tmp=tmp, bot_extra=(
-            'llm_enabled = true; llm_base_url = "%s"; llm_model = "test-model"; '
-            'llm_api_key_file = "%s"; llm_timeout = "30s";' % (llm.url, keyfile))).start()
+        d = start_daemon(cb, llm, "30s")
         try:
             st, _ = d.post_message("crash-1", "cr-1", "How long does a refund take?")
             self.assertEqual(st, 200)

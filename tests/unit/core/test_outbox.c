@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "channels.h"
+#include "fake_channel.h"
 #include "metrics.h"
 #include "outbox.h"
 
@@ -52,22 +53,6 @@ static enum wb_status fake_send(void *inst, const struct wb_outbound *ob,
         (void)snprintf(out->reason, sizeof(out->reason), "scripted failure %d", ob->attempt);
     }
     return WB_OK;
-}
-
-static enum wb_status fake_create(const struct wb_host *host, const char *id, const void *conf,
-                                  void **inst_out, struct wb_err *err)
-{
-    (void)host;
-    (void)id;
-    (void)conf;
-    (void)err;
-    *inst_out = wb_strdup("inst");
-    return WB_OK;
-}
-
-static void fake_destroy(void *inst)
-{
-    free(inst);
 }
 
 static const struct wb_connector_ops fake_ops = {
@@ -131,9 +116,6 @@ static struct wb_outbox_item *item(int64_t id, const char *recipient)
 
 static void test_pool_outcomes(void **state)
 {
-    char ch_id[] = "fake-1", file[] = "test";
-    struct wb_conf_channel ch = { .id = ch_id, .ops = &fake_ops, .conf = NULL, .line = 1 };
-    struct wb_config cfg;
     struct wb_conf_outbox oc = { .max_attempts = 4,
                                  .backoff_base_ms = 20,
                                  .backoff_max_ms = 80,
@@ -141,17 +123,11 @@ static void test_pool_outcomes(void **state)
                                  .max_inflight = 4,
                                  .senders = 2 };
     struct wb_host host;
-    struct wb_chanset *cs = NULL;
     struct wb_outbox *ob = NULL;
     (void)state;
-    memset(&cfg, 0, sizeof(cfg));
     memset(&host, 0, sizeof(host));
-    cfg.file = file;
-    cfg.channels = &ch;
-    cfg.n_channels = 1;
     wb_metrics_init();
-    assert_int_equal(wb_chanset_new(&cfg, &host, &cs, NULL), WB_OK);
-    wb_chanset_install(cs);
+    fake_channel_install("fake-1", &fake_ops, &host);
     assert_int_equal(wb_outbox_new(&oc, collect, NULL, &ob, NULL), WB_OK);
     assert_int_equal(wb_outbox_start(ob, NULL), WB_OK);
     int64_t t0 = wb_mono_ms();

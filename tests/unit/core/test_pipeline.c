@@ -20,25 +20,10 @@
 #include <warbler/store.h>
 
 #include "channels.h"
+#include "fake_channel.h"
 #include "config.h"
 #include "core.h"
 #include "metrics.h"
-
-static enum wb_status fake_create(const struct wb_host *host, const char *id, const void *conf,
-                                  void **inst_out, struct wb_err *err)
-{
-    (void)host;
-    (void)id;
-    (void)conf;
-    (void)err;
-    *inst_out = wb_strdup("inst");
-    return WB_OK;
-}
-
-static void fake_destroy(void *inst)
-{
-    free(inst);
-}
 
 static enum wb_status fake_send(void *inst, const struct wb_outbound *ob,
                                 struct wb_send_result *out)
@@ -125,11 +110,7 @@ static void test_pipeline(void **state)
     char dir[] = "/tmp/wb-pipeline-XXXXXX", text[1024], path[1200];
     struct wb_config *cfg = NULL;
     struct wb_core *core = NULL;
-    struct wb_chanset *cs = NULL;
     struct wb_err err;
-    char id[] = "capped-1", file[] = "test";
-    struct wb_conf_channel ch = { .id = id, .ops = &capped_ops, .line = 1 };
-    struct wb_config fake;
     (void)state;
 
     assert_non_null(mkdtemp(dir));
@@ -143,13 +124,8 @@ static void test_pipeline(void **state)
         return;
     }
     wb_metrics_init();
-    memset(&fake, 0, sizeof(fake));
-    fake.file = file;
-    fake.channels = &ch;
-    fake.n_channels = 1;
     assert_int_equal(wb_core_new(cfg, &core, &err), WB_OK);
-    assert_int_equal(wb_chanset_new(&fake, wb_core_host(core), &cs, &err), WB_OK);
-    wb_chanset_install(cs);
+    fake_channel_install("capped-1", &capped_ops, wb_core_host(core));
     assert_int_equal(wb_core_start(core, &err), WB_OK);
 
     submit(core, "m-1", "How long does a refund take?", true);
