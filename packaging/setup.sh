@@ -19,7 +19,7 @@ build_deps=(build-essential cmake pkg-config python3
 # clang for the libFuzzer harnesses; wrk and nginx for tests/bench; a real
 # Dovecot and Postfix for the email tests (started by the tests themselves on
 # loopback ports, never as system services)
-test_deps=(clang sqlite3 wrk nginx-light dovecot-imapd dovecot-lmtpd postfix)
+test_deps=(clang sqlite3 wrk nginx-light dovecot-imapd dovecot-lmtpd postfix curl openssl procps)
 
 apt_install() {
     [ "${WB_NO_APT:-0}" = 1 ] && return 0
