@@ -13,7 +13,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 mode=${1:-}
 
-build_deps=(build-essential cmake pkg-config python3
+build_deps=(build-essential cmake pkg-config python3 openssl
             libwebsockets-dev libjansson-dev libconfig-dev libcurl4-gnutls-dev
             libsqlite3-dev libssl-dev libcmocka-dev libetpan-dev libesmtp-dev)
 # clang for the libFuzzer harnesses; wrk and nginx for tests/bench; a real
