@@ -4,6 +4,7 @@ the Python baseline (imaplib + email.parser + SQLite, baseline_imaplib.py) and
 by warblerd (IMAP worker: fetch, MIME parse, commit, \\Seen), in one run.
 
     tests/bench/email/bench_email.py [N] [BUILD_DIR]
+    WB_EMAIL_EXTRA='fetch_batch = 2000;' tests/bench/email/bench_email.py   # extra channel settings
 
 warblerd runs with the email channel's defaults (the bot answers at most 5
 mails per sender per hour; those replies go out through the local Postfix
@@ -43,7 +44,7 @@ def main():
         print("python imaplib+email: %d messages in %.2f s = %.0f messages/s" %
               (base["count"], base["elapsed"], base["rate"]))
 
-        conf = warbler_channel_conf(peers)
+        conf = warbler_channel_conf(peers, extra=os.environ.get("WB_EMAIL_EXTRA", ""))
         d = wbtest.Daemon(cb.url, channels_extra=conf, extra="")
         t0 = time.perf_counter()
         d.start()
