@@ -23,9 +23,7 @@
 #include "email_conf.h"
 #include "email_imap.h"
 #include "email_imap_logic.h"
-#ifdef WB_EMAIL_HAVE_SMTP
-#    include "email_smtp.h"
-#endif
+#include "email_smtp.h"
 
 struct email_inst {
     char *channel_id;
@@ -262,17 +260,7 @@ static enum wb_status email_send(void *inst, const struct wb_outbound *ob,
                                  struct wb_send_result *out)
 {
     struct email_inst *in = inst;
-#ifdef WB_EMAIL_HAVE_SMTP
     return wb_email_send(&in->conf, in->channel_id, ob, out);
-#else
-    (void)ob;
-    memset(out, 0, sizeof(*out));
-    out->outcome = WB_SEND_RETRY;
-    out->retry_after_ms = 60 * 1000;
-    (void)snprintf(out->reason, sizeof(out->reason), "email[%s]: this build has no SMTP sender yet",
-                   in->channel_id);
-    return WB_OK;
-#endif
 }
 
 const struct wb_connector_ops wb_email_ops = {
