@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "email_charset.h"
+#include "utf8.h"
 
 struct charset_alias {
     const char *label;
@@ -60,45 +61,11 @@ static const struct charset_alias aliases[] = {
 
 static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
 
-/* Length of the UTF-8 sequence at s[0..n), 0 if it is not well formed. */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    if (c < 0x80) {
-        return 1;
-    }
-    size_t len;
-    unsigned char lo = 0x80, hi = 0xbf;
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        lo = c == 0xe0 ? 0xa0 : 0x80;
-        hi = c == 0xed ? 0x9f : 0xbf;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        lo = c == 0xf0 ? 0x90 : 0x80;
-        hi = c == 0xf4 ? 0x8f : 0xbf;
-    } else {
-        return 0;
-    }
-    if (n < len || s[1] < lo || s[1] > hi) {
-        return 0;
-    }
-    for (size_t i = 2; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80) {
-            return 0;
-        }
-    }
-    return len;
-}
-
 bool wb_email_utf8_valid(const char *p, size_t n)
 {
-    const unsigned char *s = (const unsigned char *)p;
     size_t i = 0;
     while (i < n) {
-        size_t l = utf8_seq_len(s + i, n - i);
+        size_t l = wb_utf8_seq_len(p + i, n - i);
         if (l == 0) {
             return false;
         }
@@ -112,7 +79,7 @@ size_t wb_email_utf8_trim(const char *s, size_t n)
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
     while (i < n) {
-        size_t l = utf8_seq_len(u + i, n - i);
+        size_t l = wb_utf8_seq_len(s + i, n - i);
         if (l == 0) {
             size_t lead = u[i] > 0xf4    ? 1
                           : u[i] >= 0xf0 ? 4
@@ -145,7 +112,7 @@ enum wb_status wb_email_utf8_clean(const char *p, size_t n, struct wb_buf *out)
     size_t i = 0, run = 0; /* s[run..i) is copied verbatim when flushed */
     enum wb_status st = WB_OK;
     while (i < n && st == WB_OK) {
-        size_t l = utf8_seq_len(s + i, n - i);
+        size_t l = wb_utf8_seq_len(p + i, n - i);
         bool bad = l == 0, cr = s[i] == '\r';
         if (!bad && !cr && !is_dropped(s + i, l)) {
             i += l;

@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "email_html.h"
+#include "utf8.h"
 
 struct html {
     const char *p;
@@ -51,31 +52,8 @@ static const struct entity entities[] = {
 
 enum wb_status wb_email_put_utf8(struct wb_buf *out, uint32_t cp)
 {
-    unsigned char b[4];
-    size_t n;
-    if (cp == 0 || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) {
-        cp = 0xfffd;
-    }
-    if (cp < 0x80) {
-        b[0] = (unsigned char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        b[0] = (unsigned char)(0xc0 | (cp >> 6));
-        b[1] = (unsigned char)(0x80 | (cp & 0x3f));
-        n = 2;
-    } else if (cp < 0x10000) {
-        b[0] = (unsigned char)(0xe0 | (cp >> 12));
-        b[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-        b[2] = (unsigned char)(0x80 | (cp & 0x3f));
-        n = 3;
-    } else {
-        b[0] = (unsigned char)(0xf0 | (cp >> 18));
-        b[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
-        b[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-        b[3] = (unsigned char)(0x80 | (cp & 0x3f));
-        n = 4;
-    }
-    return wb_buf_append(out, b, n);
+    char b[4];
+    return wb_buf_append(out, b, wb_utf8_encode(cp == 0 ? WB_UTF8_REPLACEMENT : cp, b));
 }
 
 static bool is_space(char c)

@@ -17,45 +17,6 @@
 
 #include "tokenize.h"
 
-uint32_t wb_utf8_next(const char *p, size_t n, size_t *i)
-{
-    const unsigned char *s = (const unsigned char *)p + *i;
-    size_t left = n - *i;
-    uint32_t c = s[0];
-    size_t len;
-    uint32_t min;
-    if (c < 0x80) {
-        *i += 1;
-        return c;
-    } else if ((c & 0xE0) == 0xC0) {
-        len = 2, min = 0x80, c &= 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-        len = 3, min = 0x800, c &= 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-        len = 4, min = 0x10000, c &= 0x07;
-    } else {
-        *i += 1;
-        return 0xFFFD;
-    }
-    if (left < len) {
-        *i += 1;
-        return 0xFFFD;
-    }
-    for (size_t k = 1; k < len; k++) {
-        if ((s[k] & 0xC0) != 0x80) {
-            *i += 1;
-            return 0xFFFD;
-        }
-        c = (c << 6) | (s[k] & 0x3F);
-    }
-    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) {
-        *i += 1;
-        return 0xFFFD;
-    }
-    *i += len;
-    return c;
-}
-
 uint32_t wb_tok_fold(uint32_t cp)
 {
     if (cp >= 0xFF01 && cp <= 0xFF5E) {
@@ -189,25 +150,6 @@ static void toks_push(struct wb_toks *out, const char *s, size_t len, enum wb_to
     t->joined = joined;
 }
 
-static size_t utf8_put(char *o, uint32_t cp)
-{
-    if (cp < 0x800) {
-        o[0] = (char)(0xC0 | (cp >> 6));
-        o[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    } else if (cp < 0x10000) {
-        o[0] = (char)(0xE0 | (cp >> 12));
-        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | (cp >> 18));
-    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    o[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 static void emit_word(char *w, size_t n, bool digits, struct wb_toks *out)
 {
     if (n == 0) {
@@ -236,13 +178,13 @@ static void emit_han(const uint32_t *run, size_t n, bool cont, struct wb_toks *o
         return; /* the last character of a long run, already in a bigram */
     }
     if (n == 1) {
-        size_t k = utf8_put(b, run[0]);
+        size_t k = wb_utf8_encode(run[0], b);
         toks_push(out, b, k, WB_TOK_HAN1, wb_tok_is_han_stop(run[0]) ? 1 : 0, false);
         return;
     }
     for (size_t i = 0; i + 1 < n; i++) {
-        size_t k = utf8_put(b, run[i]);
-        k += utf8_put(b + k, run[i + 1]);
+        size_t k = wb_utf8_encode(run[i], b);
+        k += wb_utf8_encode(run[i + 1], b + k);
         uint8_t st = (uint8_t)(wb_tok_is_han_stop(run[i]) + wb_tok_is_han_stop(run[i + 1]));
         toks_push(out, b, k, WB_TOK_HAN2, st, i > 0 || cont);
     }

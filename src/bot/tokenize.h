@@ -9,6 +9,8 @@
 
 #include <warbler/common.h>
 
+#include "utf8.h"
+
 #define WB_TOK_MAX 32 /* bytes of one term; longer English words are cut */
 
 enum wb_tok_kind {
@@ -30,12 +32,6 @@ struct wb_toks {
     struct wb_tok *v;
     size_t n, cap;
 };
-
-/*
- * Decode one UTF-8 code point at p[*i] (n bytes in all) and advance *i.
- * Invalid or truncated sequences yield U+FFFD and advance one byte.
- */
-uint32_t wb_utf8_next(const char *p, size_t n, size_t *i);
 
 /* Fold full-width ASCII and the ideographic space to ASCII; ASCII to lower case. */
 uint32_t wb_tok_fold(uint32_t cp);

@@ -20,6 +20,7 @@
 
 #include "hmac.h"
 #include "queue.h"
+#include "utf8.h"
 
 static void test_hmac_vectors(void **state)
 {
@@ -158,6 +159,46 @@ static void test_printable(void **state)
     assert_string_equal(wb_log_printable("abcdefghij", 10, out, 5), "abcd");
 }
 
+static void test_utf8(void **state)
+{
+    static const struct {
+        const char *in;
+        size_t n;
+        uint32_t cp; /* first code point */
+        size_t len;  /* wb_utf8_seq_len: 0 = invalid */
+    } rows[] = {
+        { "A", 1, 'A', 1 },
+        { "\xc3\xa9", 2, 0xE9, 2 },
+        { "\xe4\xbd\xa0", 3, 0x4F60, 3 },
+        { "\xf0\x9f\x98\x80", 4, 0x1F600, 4 },
+        { "\xef\xbf\xbd", 3, 0xFFFD, 3 },     /* a real U+FFFD is valid */
+        { "\xc0\x80", 2, 0xFFFD, 0 },         /* overlong */
+        { "\xe0\x80\xaf", 3, 0xFFFD, 0 },     /* overlong */
+        { "\xed\xa0\x80", 3, 0xFFFD, 0 },     /* surrogate */
+        { "\xf4\x90\x80\x80", 4, 0xFFFD, 0 }, /* past U+10FFFF */
+        { "\xe4\xbd", 2, 0xFFFD, 0 },         /* truncated */
+        { "\x80", 1, 0xFFFD, 0 },             /* lone continuation */
+    };
+
+    (void)state;
+    for (size_t k = 0; k < sizeof(rows) / sizeof(rows[0]); k++) {
+        size_t i = 0;
+        uint32_t cp = wb_utf8_next(rows[k].in, rows[k].n, &i);
+        if (cp != rows[k].cp || wb_utf8_seq_len(rows[k].in, rows[k].n) != rows[k].len ||
+            i != (rows[k].len ? rows[k].len : 1)) {
+            fail_msg("row %zu: cp %x i %zu", k, cp, i);
+        }
+        if (rows[k].len > 0) {
+            char out[4];
+            assert_int_equal(wb_utf8_encode(cp, out), rows[k].len);
+            assert_memory_equal(out, rows[k].in, rows[k].len);
+        }
+    }
+    char out[4];
+    assert_int_equal(wb_utf8_encode(0xD800, out), 3); /* surrogates become U+FFFD */
+    assert_memory_equal(out, "\xef\xbf\xbd", 3);
+}
+
 static void test_retry_after(void **state)
 {
     (void)state;
@@ -176,7 +217,7 @@ int main(void)
         cmocka_unit_test(test_hmac_vectors), cmocka_unit_test(test_buf_limit),
         cmocka_unit_test(test_arena),        cmocka_unit_test(test_message_copy),
         cmocka_unit_test(test_queue),        cmocka_unit_test(test_printable),
-        cmocka_unit_test(test_retry_after),
+        cmocka_unit_test(test_retry_after),  cmocka_unit_test(test_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
