@@ -18,7 +18,6 @@
  *
  * Thread: wb_bot_new/free on the building thread; the rest on any thread.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,7 +43,8 @@ struct wb_bot {
     struct wb_bot_conf conf;
     struct wb_kb kb;
     struct wb_idx *idx;
-    int32_t *twin; /* per article: the same id in the other language, -1 if none */
+    struct wb_ret_texts texts; /* titles and passages as terms, for per-question work */
+    int32_t *twin;             /* per article: the same id in the other language, -1 if none */
 };
 
 const char *wb_bot_action_str(enum wb_bot_action a)
@@ -141,6 +141,7 @@ enum wb_status wb_bot_new(const void *conf, struct wb_bot **out, struct wb_err *
     int64_t t0 = wb_mono_ms();
     wb_kb_load(c->knowledge_dir, &lim, &b->kb);
     b->idx = build_index(&b->kb);
+    wb_ret_texts_build(&b->texts, b->idx, b->kb.v, b->kb.n);
     b->twin = link_twins(&b->kb);
     wb_log(WB_LOG_INFO, "bot: %zu articles from %zu files (%zu skipped) in %s, %lld ms", b->kb.n,
            b->kb.n_files, b->kb.n_broken, c->knowledge_dir, (long long)(wb_mono_ms() - t0));
@@ -154,6 +155,7 @@ void wb_bot_free(struct wb_bot *bot)
         return;
     }
     wb_idx_free(bot->idx);
+    wb_ret_texts_free(&bot->texts);
     wb_kb_free(&bot->kb);
     free(bot->twin);
     wb_bot_conf_clear(&bot->conf);
@@ -167,8 +169,8 @@ size_t wb_bot_article_count(const struct wb_bot *bot)
 
 size_t wb_bot_index_memory(const struct wb_bot *bot)
 {
-    return wb_idx_memory(bot->idx) + bot->kb.cap * (sizeof(*bot->kb.v) + sizeof(char *)) +
-           bot->kb.n * sizeof(int32_t);
+    return wb_idx_memory(bot->idx) + wb_ret_texts_memory(&bot->texts) +
+           bot->kb.cap * (sizeof(*bot->kb.v) + sizeof(char *)) + bot->kb.n * sizeof(int32_t);
 }
 
 bool wb_bot_kb_changed(const struct wb_bot *bot)
@@ -266,6 +268,12 @@ static void try_followup(const struct wb_bot *bot, const struct wb_bot_query *q,
     }
 }
 
+/* A title term as wb_idx_term() gives it: -1 for a token the index lacks. */
+static int64_t title_term(uint32_t t)
+{
+    return t == WB_RET_NO_TERM ? -1 : (int64_t)t;
+}
+
 /*
  * The question is the article's title in other words ("What is Larkspur?"
  * for "What is Larkspur?"): every query term is in the title and covers
@@ -274,34 +282,30 @@ static void try_followup(const struct wb_bot *bot, const struct wb_bot_query *q,
  */
 static bool is_title_match(const struct wb_bot *bot, const struct wb_ret_query *q, uint32_t doc)
 {
-    const char *title = bot->kb.v[doc].title;
-    struct wb_toks t = { NULL, 0, 0 };
-    wb_tok_text(title, strlen(title), &t);
+    size_t tn;
+    const uint32_t *t = wb_ret_title_terms(&bot->texts, doc, &tn);
     size_t in_title = 0, n_q = 0, title_hit = 0;
     for (size_t i = 0; i < q->n; i++) {
         if (q->v[i].f < 1.0f) {
             continue;
         }
         n_q++;
-        for (size_t j = 0; j < t.n; j++) {
-            if (wb_idx_term(bot->idx, t.v[j].s, t.v[j].len) == q->v[i].term && q->v[i].term >= 0) {
+        for (size_t j = 0; j < tn; j++) {
+            if (title_term(t[j]) == q->v[i].term && q->v[i].term >= 0) {
                 in_title++;
                 break;
             }
         }
     }
-    for (size_t j = 0; j < t.n; j++) {
-        int64_t term = wb_idx_term(bot->idx, t.v[j].s, t.v[j].len);
+    for (size_t j = 0; j < tn; j++) {
         for (size_t i = 0; i < q->n; i++) {
-            if (q->v[i].term == term) {
+            if (q->v[i].term == title_term(t[j])) {
                 title_hit++;
                 break;
             }
         }
     }
-    bool match = n_q > 0 && in_title == n_q && 2 * title_hit >= t.n;
-    wb_toks_free(&t);
-    return match;
+    return n_q > 0 && in_title == n_q && 2 * title_hit >= tn;
 }
 
 static void decide(const struct wb_bot *bot, const struct wb_bot_query *q, struct decision *d)
@@ -349,7 +353,7 @@ static char *answer_text(const struct wb_bot *bot, const struct decision *d, siz
                          size_t max_len)
 {
     const struct wb_kb_article *a = &bot->kb.v[art];
-    const char *p = passage_text(a, wb_ret_best_passage(bot->idx, &d->q, a));
+    const char *p = passage_text(a, wb_ret_best_passage(&bot->texts, &d->q, art, a));
     struct wb_buf b;
     wb_buf_init(&b, 0);
     if (strncmp(p, "- ", 2) == 0) {
@@ -381,7 +385,10 @@ static void set_reply(struct wb_bot_reply *out, enum wb_bot_action act, char *te
 {
     out->action = act;
     out->text = text;
-    (void)snprintf(out->lang, sizeof(out->lang), "%s", lang);
+    /* what snprintf "%s" would write, without formatting on every answer */
+    size_t k = strnlen(lang, sizeof(out->lang) - 1);
+    memcpy(out->lang, lang, k);
+    out->lang[k] = '\0';
 }
 
 enum wb_status wb_bot_answer(const struct wb_bot *bot, const struct wb_bot_query *q,
@@ -475,7 +482,7 @@ static size_t llm_passages(const struct wb_bot *bot, const struct decision *d, s
             continue;
         }
         const struct wb_kb_article *ar = &bot->kb.v[art];
-        const char *text = passage_text(ar, wb_ret_best_passage(bot->idx, &d->q, ar));
+        const char *text = passage_text(ar, wb_ret_best_passage(&bot->texts, &d->q, art, ar));
         ps[n].title = ar->context[0] != '\0' ? wb_arena_printf(a, "%s > %s", ar->context, ar->title)
                                              : ar->title;
         ps[n].text = text;

@@ -45,6 +45,7 @@ struct wb_idx {
     float *dl; /* document lengths */
     size_t n_docs, docs_cap;
     double avgdl;
+    double *norm; /* per document: BM25's length normalization, K1 * (1 - B + B * dl / avgdl) */
 };
 
 struct triple {
@@ -200,6 +201,11 @@ struct wb_idx *wb_idx_build(struct wb_idx_builder *b)
         sum += idx->dl[d];
     }
     idx->avgdl = idx->n_docs > 0 && sum > 0 ? sum / (double)idx->n_docs : 1.0;
+    /* the same for every posting of a document: computed here, not per posting per query */
+    idx->norm = wb_malloc((idx->n_docs ? idx->n_docs : 1) * sizeof(*idx->norm));
+    for (size_t d = 0; d < idx->n_docs; d++) {
+        idx->norm[d] = K1 * (1.0 - B + B * idx->dl[d] / idx->avgdl);
+    }
     b->idx = NULL;
     wb_idx_builder_free(b);
     return idx;
@@ -227,6 +233,7 @@ void wb_idx_free(struct wb_idx *idx)
     free(idx->slots);
     free(idx->posts);
     free(idx->dl);
+    free(idx->norm);
     free(idx);
 }
 
@@ -244,7 +251,7 @@ size_t wb_idx_memory(const struct wb_idx *idx)
 {
     return sizeof(*idx) + idx->pool_cap + idx->terms_cap * sizeof(struct term) +
            idx->n_slots * sizeof(uint32_t) + idx->n_posts * sizeof(struct posting) +
-           idx->docs_cap * sizeof(float);
+           idx->docs_cap * sizeof(float) + idx->n_docs * sizeof(*idx->norm);
 }
 
 int64_t wb_idx_term(const struct wb_idx *idx, const char *s, size_t n)
@@ -285,10 +292,14 @@ float wb_idx_tf(const struct wb_idx *idx, uint32_t term, uint32_t doc)
     return lo < idx->terms[term].df && p[lo].doc == doc ? p[lo].tf : 0;
 }
 
+static inline double tf_part(const struct wb_idx *idx, float tf, uint32_t doc)
+{
+    return tf * (K1 + 1.0) / (tf + idx->norm[doc]);
+}
+
 double wb_idx_tf_part(const struct wb_idx *idx, float tf, uint32_t doc)
 {
-    double norm = K1 * (1.0 - B + B * idx->dl[doc] / idx->avgdl);
-    return tf * (K1 + 1.0) / (tf + norm);
+    return tf_part(idx, tf, doc);
 }
 
 static void keep_best(struct wb_idx_hit *hits, size_t *nh, size_t k, uint32_t doc, float s)
@@ -304,31 +315,64 @@ static void keep_best(struct wb_idx_hit *hits, size_t *nh, size_t k, uint32_t do
     hits[i] = (struct wb_idx_hit){ doc, s };
 }
 
+/*
+ * Per-call scores. One block holds a bit per document (touched yet?), the
+ * accumulators and the touched list; only the bits are zeroed, and an
+ * accumulator is set on its first touch. Zeroing 4 bytes per document for
+ * every question cost more than scoring a short question's postings.
+ */
+struct scores {
+    uint64_t *seen;
+    float *acc;
+    uint32_t *touched;
+    size_t nt;
+};
+
+static void scores_init(struct scores *s, size_t n_docs)
+{
+    size_t words = (n_docs + 63) / 64;
+    s->seen = wb_malloc(words * sizeof(*s->seen) + n_docs * (sizeof(float) + sizeof(uint32_t)));
+    s->acc = (float *)(s->seen + words);
+    s->touched = (uint32_t *)(s->acc + n_docs);
+    s->nt = 0;
+    memset(s->seen, 0, words * sizeof(*s->seen));
+}
+
+/* Add one query term (weight w, idf included) for every document that has it. */
+static void scores_add(struct scores *s, const struct wb_idx *idx, const struct term *te, double w)
+{
+    const struct posting *p = idx->posts + te->post;
+    for (uint32_t j = 0; j < te->df; j++) {
+        uint32_t d = p[j].doc;
+        /* c > 0 (weights, idf and tf are positive): first touch is 0 + c == c */
+        float c = (float)(w * tf_part(idx, p[j].tf, d)) + 1e-9f;
+        uint64_t bit = (uint64_t)1 << (d % 64);
+        if ((s->seen[d / 64] & bit) == 0) {
+            s->seen[d / 64] |= bit;
+            s->touched[s->nt++] = d;
+            s->acc[d] = c;
+        } else {
+            s->acc[d] += c;
+        }
+    }
+}
+
 size_t wb_idx_search(const struct wb_idx *idx, const struct wb_idx_qterm *q, size_t nq,
                      struct wb_idx_hit *hits_out, size_t k)
 {
     if (idx->n_docs == 0 || k == 0) {
         return 0;
     }
-    float *acc = wb_calloc(idx->n_docs, sizeof(*acc));
-    uint32_t *touched = wb_malloc(idx->n_docs * sizeof(*touched));
-    size_t nt = 0;
+    struct scores s;
+    scores_init(&s, idx->n_docs);
     for (size_t i = 0; i < nq; i++) {
         const struct term *te = &idx->terms[q[i].term];
-        double w = q[i].weight * wb_idx_idf_df(idx, te->df);
-        const struct posting *p = idx->posts + te->post;
-        for (uint32_t j = 0; j < te->df; j++) {
-            if (acc[p[j].doc] == 0) {
-                touched[nt++] = p[j].doc;
-            }
-            acc[p[j].doc] += (float)(w * wb_idx_tf_part(idx, p[j].tf, p[j].doc)) + 1e-9f;
-        }
+        scores_add(&s, idx, te, q[i].weight * wb_idx_idf_df(idx, te->df));
     }
     size_t nh = 0;
-    for (size_t i = 0; i < nt; i++) {
-        keep_best(hits_out, &nh, k, touched[i], acc[touched[i]]);
+    for (size_t i = 0; i < s.nt; i++) {
+        keep_best(hits_out, &nh, k, s.touched[i], s.acc[s.touched[i]]);
     }
-    free(acc);
-    free(touched);
+    free(s.seen);
     return nh;
 }

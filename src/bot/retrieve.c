@@ -14,6 +14,11 @@
  * known words (器几 in 刷卡器几天) means nothing, 天气 means a new topic. A minimum matched idf
  * mass ("evidence") keeps one weak shared word from looking like full coverage.
  *
+ * Choosing the passage to answer with is per question too, so it works on
+ * term lists made once when the bot is built (wb_ret_texts): tokenizing
+ * an article's passages again for every question cost more than all the
+ * rest of an answer.
+ *
  * Thread: any (pure over an immutable index).
  */
 #include <math.h>
@@ -179,37 +184,143 @@ void wb_ret_run(const struct wb_idx *idx, const int32_t *twin, const struct wb_r
     }
 }
 
-static double passage_score(const struct wb_idx *idx, const struct wb_ret_query *q, const char *p)
+/* Start a list of t; the previous one ends where this one starts. */
+static void texts_open(struct wb_ret_texts *t)
 {
+    if (t->n_lists + 2 > t->lists_cap) {
+        t->lists_cap = t->lists_cap ? t->lists_cap * 2 : 256;
+        t->off = wb_realloc(t->off, t->lists_cap * sizeof(*t->off));
+    }
+    t->off[t->n_lists] = (uint32_t)t->n_terms;
+    t->off[t->n_lists + 1] = (uint32_t)t->n_terms;
+}
+
+static void texts_push(struct wb_ret_texts *t, uint32_t term)
+{
+    if (t->n_terms == t->terms_cap) {
+        t->terms_cap = t->terms_cap ? t->terms_cap * 2 : 4096;
+        t->terms = wb_realloc(t->terms, t->terms_cap * sizeof(*t->terms));
+    }
+    t->terms[t->n_terms++] = term;
+}
+
+/*
+ * Append the list of text s (may be NULL: an empty list). unique: each
+ * known term once (stamp[term] remembers the list that has it), unknown
+ * terms dropped; else every token.
+ */
+static void texts_add(struct wb_ret_texts *t, const struct wb_idx *idx, const char *s, bool unique,
+                      uint32_t *stamp)
+{
+    texts_open(t);
     struct wb_toks toks = { NULL, 0, 0 };
-    wb_tok_text(p, strlen(p), &toks);
-    bool seen_stack[64];
-    bool *seen = q->n <= 64 ? seen_stack : wb_malloc(q->n * sizeof(*seen));
-    memset(seen, 0, q->n * sizeof(*seen));
-    double s = 0;
+    if (s != NULL) {
+        wb_tok_text(s, strlen(s), &toks);
+    }
+    uint32_t list = (uint32_t)t->n_lists + 1;
     for (size_t j = 0; j < toks.n; j++) {
         int64_t term = wb_idx_term(idx, toks.v[j].s, toks.v[j].len);
-        for (size_t i = 0; term >= 0 && i < q->n; i++) {
-            if (q->v[i].term == term && !seen[i] && q->v[i].f > 0) {
-                seen[i] = true;
+        if (!unique) {
+            texts_push(t, term >= 0 ? (uint32_t)term : WB_RET_NO_TERM);
+        } else if (term >= 0 && stamp[term] != list) {
+            stamp[term] = list;
+            texts_push(t, (uint32_t)term);
+        }
+    }
+    wb_toks_free(&toks);
+    t->off[++t->n_lists] = (uint32_t)t->n_terms;
+}
+
+void wb_ret_texts_build(struct wb_ret_texts *t, const struct wb_idx *idx,
+                        const struct wb_kb_article *v, size_t n)
+{
+    memset(t, 0, sizeof(*t));
+    size_t nt = wb_idx_term_count(idx);
+    uint32_t *stamp = wb_calloc(nt ? nt : 1, sizeof(*stamp));
+    t->first = wb_malloc((n ? n : 1) * sizeof(*t->first));
+    t->n_articles = n;
+    for (size_t a = 0; a < n; a++) {
+        t->first[a] = (uint32_t)t->n_lists;
+        texts_add(t, idx, v[a].title, false, stamp);
+        for (size_t p = 0; p < v[a].n_passages; p++) {
+            texts_add(t, idx, v[a].passages[p], true, stamp);
+        }
+        texts_add(t, idx, v[a].summary, true, stamp);
+    }
+    texts_open(t); /* so that off[n_lists] exists even with no articles */
+    free(stamp);
+    /* built once and kept for the bot's life: give back the growth slack */
+    t->terms_cap = t->n_terms ? t->n_terms : 1;
+    t->terms = wb_realloc(t->terms, t->terms_cap * sizeof(*t->terms));
+    t->lists_cap = t->n_lists + 1;
+    t->off = wb_realloc(t->off, t->lists_cap * sizeof(*t->off));
+}
+
+void wb_ret_texts_free(struct wb_ret_texts *t)
+{
+    free(t->terms);
+    free(t->off);
+    free(t->first);
+    memset(t, 0, sizeof(*t));
+}
+
+size_t wb_ret_texts_memory(const struct wb_ret_texts *t)
+{
+    return t->terms_cap * sizeof(*t->terms) + t->lists_cap * sizeof(*t->off) +
+           t->n_articles * sizeof(*t->first);
+}
+
+const uint32_t *wb_ret_title_terms(const struct wb_ret_texts *t, size_t art, size_t *n)
+{
+    uint32_t k = t->first[art];
+    *n = t->off[k + 1] - t->off[k];
+    return t->terms + t->off[k];
+}
+
+/* A 64-bit filter of the query terms that score passages: most passage terms miss it. */
+static uint64_t query_mask(const struct wb_ret_query *q)
+{
+    uint64_t m = 0;
+    for (size_t i = 0; i < q->n; i++) {
+        if (q->v[i].term >= 0 && q->v[i].f > 0) {
+            m |= (uint64_t)1 << (q->v[i].term & 63);
+        }
+    }
+    return m;
+}
+
+/*
+ * Matched query weight of list k: each query term counts once. The list
+ * holds each term once, in the passage's order, so the sum adds up in the
+ * same order as over the passage's tokens.
+ */
+static double passage_score(const struct wb_ret_texts *t, size_t k, const struct wb_ret_query *q,
+                            uint64_t mask)
+{
+    double s = 0;
+    for (uint32_t j = t->off[k]; j < t->off[k + 1]; j++) {
+        uint32_t term = t->terms[j];
+        if (((mask >> (term & 63)) & 1) == 0) {
+            continue;
+        }
+        for (size_t i = 0; i < q->n; i++) {
+            if (q->v[i].term == (int64_t)term && q->v[i].f > 0) {
                 s += q->v[i].denom * q->v[i].scale;
             }
         }
     }
-    if (seen != seen_stack) {
-        free(seen);
-    }
-    wb_toks_free(&toks);
     return s;
 }
 
-long wb_ret_best_passage(const struct wb_idx *idx, const struct wb_ret_query *q,
+long wb_ret_best_passage(const struct wb_ret_texts *t, const struct wb_ret_query *q, size_t art,
                          const struct wb_kb_article *a)
 {
+    uint64_t mask = query_mask(q);
+    size_t first = (size_t)t->first[art] + 1;
     long best = a->summary != NULL ? -1 : 0;
     double best_s = 0;
     for (size_t i = 0; i < a->n_passages; i++) {
-        double s = passage_score(idx, q, a->passages[i]);
+        double s = passage_score(t, first + i, q, mask);
         if (s > best_s + 1e-9) {
             best_s = s;
             best = (long)i;
@@ -217,7 +328,7 @@ long wb_ret_best_passage(const struct wb_idx *idx, const struct wb_ret_query *q,
     }
     if (a->summary != NULL && best >= 0 && best_s > 0) {
         /* the summary wins when it covers the question at least as well */
-        if (passage_score(idx, q, a->summary) >= best_s - 1e-9) {
+        if (passage_score(t, first + a->n_passages, q, mask) >= best_s - 1e-9) {
             best = -1;
         }
     }

@@ -63,10 +63,38 @@ void wb_ret_judge(const struct wb_idx *idx, const int32_t *twin, const struct wb
 double wb_ret_confidence(double cov, double matched, double evidence);
 
 /*
- * The passage of a that best matches q (by matched query weight); when
- * none matches, the summary's place (-1) if a has a summary, else 0.
+ * The articles' titles, passages and summaries as index terms, computed once
+ * when the bot is built, so that choosing a passage or matching a title per
+ * question needs no tokenizing and no term lookups. A passage or summary list
+ * holds each known term once, in order of first occurrence (the order its
+ * score adds up in); a title list holds every token in order, WB_RET_NO_TERM
+ * for one the index lacks. Read-only once built (any thread).
  */
-long wb_ret_best_passage(const struct wb_idx *idx, const struct wb_ret_query *q,
+#define WB_RET_NO_TERM UINT32_MAX
+
+struct wb_ret_texts {
+    uint32_t *terms; /* every list, back to back */
+    uint32_t *off;   /* list k is terms[off[k] .. off[k + 1]) */
+    uint32_t *first; /* per article: its title's list; passages follow, then the summary's */
+    size_t n_terms, terms_cap;
+    size_t n_lists, lists_cap;
+    size_t n_articles;
+};
+
+/* Build t for articles v[0..n) over idx (which indexed them). Free with wb_ret_texts_free(). */
+void wb_ret_texts_build(struct wb_ret_texts *t, const struct wb_idx *idx,
+                        const struct wb_kb_article *v, size_t n);
+void wb_ret_texts_free(struct wb_ret_texts *t);
+size_t wb_ret_texts_memory(const struct wb_ret_texts *t);
+/* The title terms of article art (see above); *n is their count. */
+const uint32_t *wb_ret_title_terms(const struct wb_ret_texts *t, size_t art, size_t *n);
+
+/*
+ * The passage of a (article number art of t) that best matches q (by
+ * matched query weight); when none matches, the summary's place (-1) if a
+ * has a summary, else 0.
+ */
+long wb_ret_best_passage(const struct wb_ret_texts *t, const struct wb_ret_query *q, size_t art,
                          const struct wb_kb_article *a);
 
 #endif

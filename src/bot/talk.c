@@ -104,7 +104,7 @@ static size_t match_at(const char *p, size_t n, size_t i, const char *s)
         }
         size_t kk = k;
         uint32_t want = wb_utf8_next(s, sn, &kk);
-        uint32_t got = wb_tok_fold(wb_utf8_next(p, n, &j));
+        uint32_t got = wb_tok_next_folded(p, n, &j);
         if (want != got) {
             return 0;
         }
@@ -112,7 +112,7 @@ static size_t match_at(const char *p, size_t n, size_t i, const char *s)
     }
     if ((unsigned char)s[0] < 0x80 && j < n) {
         size_t t = j;
-        uint32_t next = wb_tok_fold(wb_utf8_next(p, n, &t));
+        uint32_t next = wb_tok_next_folded(p, n, &t);
         if (next < 0x80 && is_word_cp(next)) {
             return 0;
         }
@@ -124,7 +124,7 @@ static size_t skip_separators(const char *p, size_t n, size_t i)
 {
     while (i < n) {
         size_t j = i;
-        uint32_t c = wb_tok_fold(wb_utf8_next(p, n, &j));
+        uint32_t c = wb_tok_next_folded(p, n, &j);
         if (is_word_cp(c)) {
             break;
         }
@@ -133,20 +133,42 @@ static size_t skip_separators(const char *p, size_t n, size_t i)
     return i;
 }
 
+/*
+ * The longest phrase at p[i..] (its length, 0 for none) and its entry. A
+ * phrase must begin with the text's first character, which most phrases
+ * do not: comparing the UTF-8 of that one character first avoids decoding
+ * every phrase at every step.
+ */
+static size_t longest_phrase(const char *p, size_t n, size_t i, size_t *bi)
+{
+    if (i >= n) {
+        return 0;
+    }
+    size_t j = i;
+    char first[4];
+    size_t fl = wb_utf8_encode(wb_tok_next_folded(p, n, &j), first);
+    size_t best = 0;
+    for (size_t k = 0; k < WB_ARRAY_LEN(phrases); k++) {
+        if (phrases[k].s[0] != first[0] || strncmp(phrases[k].s, first, fl) != 0) {
+            continue;
+        }
+        size_t m = match_at(p, n, i, phrases[k].s);
+        if (m > best) {
+            best = m;
+            *bi = k;
+        }
+    }
+    return best;
+}
+
 enum wb_talk wb_talk_detect(const char *p, size_t n, size_t *rest_out, const char **lang_out)
 {
     enum wb_talk kind = WB_TALK_NONE;
     const char *lang = wb_tok_lang(p, n);
     size_t i = skip_separators(p, n, 0);
     for (;;) {
-        size_t best = 0, bi = 0;
-        for (size_t k = 0; k < WB_ARRAY_LEN(phrases); k++) {
-            size_t m = match_at(p, n, i, phrases[k].s);
-            if (m > best) {
-                best = m;
-                bi = k;
-            }
-        }
+        size_t bi = 0;
+        size_t best = longest_phrase(p, n, i, &bi);
         if (best == 0) {
             break;
         }
@@ -174,7 +196,7 @@ bool wb_talk_has_content(const char *p, size_t n)
 {
     size_t i = 0;
     while (i < n) {
-        if (is_word_cp(wb_tok_fold(wb_utf8_next(p, n, &i)))) {
+        if (is_word_cp(wb_tok_next_folded(p, n, &i))) {
             return true;
         }
     }
@@ -207,7 +229,7 @@ bool wb_talk_is_followup(const char *p, size_t n)
     uint32_t last = 0;
     size_t i = 0;
     while (i < n) {
-        uint32_t c = wb_tok_fold(wb_utf8_next(p, n, &i));
+        uint32_t c = wb_tok_next_folded(p, n, &i);
         if (is_word_cp(c)) {
             last = c;
         }

@@ -41,19 +41,24 @@ void wb_bot_putf(struct wb_buf *b, const char *fmt, ...)
     }
 }
 
-static bool is_stop_at(const char *s, size_t i, size_t *len_out)
+/* Is there a sentence end at s[i] (i < n, s NUL-terminated at n)? Called per character. */
+static bool is_stop_at(const char *s, size_t n, size_t i, size_t *len_out)
 {
-    static const char *const stops[] = { "。", "！", "？", "；", "\n" };
-    for (size_t k = 0; k < WB_ARRAY_LEN(stops); k++) {
-        size_t n = strlen(stops[k]);
-        if (strncmp(s + i, stops[k], n) == 0) {
-            *len_out = n;
-            return true;
-        }
-    }
-    if ((s[i] == '.' || s[i] == '!' || s[i] == '?') && (s[i + 1] == ' ' || s[i + 1] == '\0')) {
+    static const char stops_zh[][4] = { "。", "！", "？", "；" };
+    unsigned char c = (unsigned char)s[i];
+    if (c == '\n' ||
+        ((c == '.' || c == '!' || c == '?') && (s[i + 1] == ' ' || s[i + 1] == '\0'))) {
         *len_out = 1;
         return true;
+    }
+    if (c < 0x80 || n - i < 3) {
+        return false; /* the full-width stops are 3 bytes, lead byte 0xE3 or 0xEF */
+    }
+    for (size_t k = 0; k < WB_ARRAY_LEN(stops_zh); k++) {
+        if (memcmp(s + i, stops_zh[k], 3) == 0) {
+            *len_out = 3;
+            return true;
+        }
     }
     return false;
 }
@@ -69,14 +74,21 @@ char *wb_bot_trim_text(const char *s, size_t max_chars, size_t max_bytes)
     if (max_chars == 0) {
         max_chars = (size_t)-1;
     }
+    if (n <= max_bytes && n <= max_chars) {
+        return wb_strdup(s); /* fits: a character is at least a byte, so no need to count */
+    }
     while (i < n && chars < max_chars) {
         size_t next = i;
-        (void)wb_utf8_next(s, n, &next);
+        if ((unsigned char)s[i] < 0x80) {
+            next++;
+        } else {
+            (void)wb_utf8_next(s, n, &next);
+        }
         if (next > max_bytes) {
             break;
         }
         size_t sl;
-        if (is_stop_at(s, i, &sl) && i + sl <= max_bytes) {
+        if (is_stop_at(s, n, i, &sl) && i + sl <= max_bytes) {
             last_stop = i + sl;
         }
         i = next;

@@ -38,6 +38,20 @@ uint32_t wb_tok_fold(uint32_t cp);
 
 bool wb_tok_is_han(uint32_t cp);
 
+/*
+ * wb_tok_fold(wb_utf8_next(p, n, i)), with ASCII (most bytes of most messages) handled inline
+ * instead of through two calls per character. Requires *i < n.
+ */
+static inline uint32_t wb_tok_next_folded(const char *p, size_t n, size_t *i)
+{
+    unsigned char b = (unsigned char)p[*i];
+    if (b < 0x80) {
+        *i += 1;
+        return b >= 'A' && b <= 'Z' ? b + (uint32_t)('a' - 'A') : b;
+    }
+    return wb_tok_fold(wb_utf8_next(p, n, i));
+}
+
 /* Han function characters that carry little meaning on their own. */
 bool wb_tok_is_han_stop(uint32_t cp);
 

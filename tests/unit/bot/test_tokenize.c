@@ -125,6 +125,80 @@ static void test_tok_stop_marks(void **state)
     wb_toks_free(&t);
 }
 
+/* The stop lists as they read; the tokenizer keeps them as sorted tables for lookup. */
+static const char han_stop_ref[] =
+    "的了吗呢吧啊呀嘛哦哈么我你您他她它们是在有和与及或就都也还又很请问能"
+    "会要想可以该这那哪啥谁怎样如何什一个下些把被给让从对不没多几到";
+
+static const char *const en_stop_ref[] = {
+    "a",     "about", "am",    "an",    "and",    "any",    "are",  "as",   "at",   "be",    "been",
+    "but",   "by",    "can",   "could", "did",    "do",     "does", "for",  "from", "get",   "got",
+    "had",   "has",   "have",  "hello", "hey",    "hi",     "how",  "i",    "if",   "im",    "in",
+    "is",    "it",    "its",   "just",  "know",   "like",   "many", "me",   "much", "my",    "need",
+    "of",    "on",    "or",    "our",   "please", "should", "so",   "some", "tell", "that",  "the",
+    "their", "there", "these", "they",  "this",   "those",  "to",   "us",   "want", "was",   "we",
+    "were",  "what",  "when",  "where", "which",  "who",    "why",  "will", "with", "would", "you",
+    "your",  "s",     "t",     "don",   "yes",    "no",     "ok",   "okay", "then", "than",  "too",
+    "very",  "also",  "still", "again", "one",    "here",   "let",  "m",    "ll",   "re",    "ve",
+    "per",   "via",   "into",  "out",   "up",     "d",      "able", "such",
+};
+
+static bool in_han_stop_ref(uint32_t cp)
+{
+    size_t i = 0;
+    while (i < sizeof(han_stop_ref) - 1) {
+        if (wb_utf8_next(han_stop_ref, sizeof(han_stop_ref) - 1, &i) == cp) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void test_han_stop_table(void **state)
+{
+    (void)state;
+    for (uint32_t cp = 0; cp < 0x30000; cp++) {
+        if (wb_tok_is_han_stop(cp) != in_han_stop_ref(cp)) {
+            fail_msg("U+%04X", (unsigned)cp);
+        }
+    }
+}
+
+static bool in_en_stop_ref(const char *w, size_t n)
+{
+    for (size_t i = 0; i < WB_ARRAY_LEN(en_stop_ref); i++) {
+        if (strlen(en_stop_ref[i]) == n && memcmp(en_stop_ref[i], w, n) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void test_en_stop_table(void **state)
+{
+    (void)state;
+    char w[16];
+    for (size_t i = 0; i < WB_ARRAY_LEN(en_stop_ref); i++) {
+        const char *s = en_stop_ref[i];
+        size_t n = strlen(s);
+        assert_true(wb_tok_is_en_stop(s, n));
+        /* neighbours in the sorted table: a prefix, a longer word, a changed last letter */
+        assert_int_equal(wb_tok_is_en_stop(s, n - 1), in_en_stop_ref(s, n - 1));
+        memcpy(w, s, n);
+        for (char c = 'a'; c <= 'z'; c++) {
+            w[n] = c;
+            assert_int_equal(wb_tok_is_en_stop(w, n + 1), in_en_stop_ref(w, n + 1));
+            w[n - 1] = c;
+            assert_int_equal(wb_tok_is_en_stop(w, n), in_en_stop_ref(w, n));
+            w[n - 1] = s[n - 1];
+        }
+    }
+    assert_false(wb_tok_is_en_stop("The", 3)); /* callers fold case first */
+    assert_false(wb_tok_is_en_stop("a\0", 2));
+    assert_false(wb_tok_is_en_stop("pleased", 7));
+    assert_true(wb_tok_is_en_stop("thereafter", 5)); /* only n bytes count */
+}
+
 static const struct {
     const char *in;
     const char *want;
@@ -216,6 +290,8 @@ int main(void)
         cmocka_unit_test(test_tok_not_nul_terminated),
         cmocka_unit_test(test_tok_long_word_and_run),
         cmocka_unit_test(test_tok_stop_marks),
+        cmocka_unit_test(test_han_stop_table),
+        cmocka_unit_test(test_en_stop_table),
         cmocka_unit_test(test_stem_table),
         cmocka_unit_test(test_lang),
         cmocka_unit_test(test_utf8_next),
