@@ -266,7 +266,7 @@ static enum wb_status email_send(void *inst, const struct wb_outbound *ob,
 const struct wb_connector_ops wb_email_ops = {
     .name = "email",
     .schema = &email_schema,
-    .caps = { .max_text = 256 * 1024, .max_auto_replies_per_hour = 5 },
+    .caps = { .max_text = 256 * 1024, .max_auto_replies_per_hour = 5, .thread_refs = true },
     .create = email_create,
     .destroy = email_destroy,
     .start = email_start,

@@ -135,6 +135,7 @@ struct wb_channel_caps {
     int64_t reply_window_ms;       /* 0 = replies any time */
     bool customer_first;           /* the customer must write first */
     int max_auto_replies_per_hour; /* bot replies to one sender per hour, 0 = no cap */
+    bool thread_refs;              /* send() reads wb_outbound.thread_refs (email References) */
 };
 
 /*

@@ -28,6 +28,8 @@ struct wb_store_options {
     bool read_only;          /* open without migrating, queries only */
     int64_t busy_timeout_ms; /* wait on a locked database */
     bool synchronous_full;   /* sqlite: synchronous=FULL instead of NORMAL in WAL */
+    /* sqlite, read-write: WAL checkpoints on a thread of the store's, not in COMMIT */
+    bool background_checkpoint;
 };
 
 /*
@@ -111,6 +113,14 @@ WB_NODISCARD enum wb_status wb_store_identity_resolve(struct wb_store *st, const
                                                       const char *email, int64_t now_ms,
                                                       int64_t *contact_id_out,
                                                       int64_t *identity_id_out, struct wb_err *err);
+
+/*
+ * The identity's display fields as stored (each may be NULL; owned).
+ * WB_ERR_NOTFOUND when there is no such identity.
+ */
+WB_NODISCARD enum wb_status wb_store_identity_display(struct wb_store *st, const char *channel_id,
+                                                      const char *external_id, char **name_out,
+                                                      char **email_out, struct wb_err *err);
 
 struct wb_conversation {
     int64_t id;
@@ -202,6 +212,13 @@ struct wb_stored_message {
 void wb_stored_message_free(struct wb_stored_message *m);
 
 /*
+ * The text of the newest message the contact wrote in the conversation
+ * (owned), or NULL when there is none: the previous turn for the bot.
+ */
+WB_NODISCARD enum wb_status wb_store_last_contact_text(struct wb_store *st, int64_t conversation_id,
+                                                       char **text_out, struct wb_err *err);
+
+/*
  * Messages of a conversation with seq > after_seq, oldest first, at most
  * max. *out is an owned array of *n_out entries; free each entry and the
  * array with wb_stored_messages_free().
@@ -266,6 +283,20 @@ struct wb_outbox_new {
 /* Add an outbox row; the idempotency key is derived from the row id. */
 WB_NODISCARD enum wb_status wb_store_outbox_add(struct wb_store *st, const struct wb_outbox_new *o,
                                                 int64_t *id_out, struct wb_err *err);
+
+struct wb_outbox_item;
+
+/*
+ * Add an outbox row like wb_store_outbox_add and fill *item (owned) with
+ * what wb_store_outbox_get would read back once committed, without reading
+ * it: the reply's text, author and the conversation's subject as given,
+ * the recipient's display fields, and the thread's external ids on the
+ * channel only when want_refs (a connector that threads replies).
+ */
+WB_NODISCARD enum wb_status
+wb_store_outbox_add_item(struct wb_store *st, const struct wb_outbox_new *o, const char *text,
+                         enum wb_author author, const char *subject, bool want_refs,
+                         struct wb_outbox_item *item, struct wb_err *err);
 
 /* A pending delivery, loaded with everything a connector needs. Owned. */
 struct wb_outbox_item {

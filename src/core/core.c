@@ -76,10 +76,16 @@ struct wb_core {
     /* core-thread scratch, sized batch_max */
     struct item **batch;
     struct result *results;
-    int64_t *new_outbox;
+    struct new_row *new_outbox; /* outbox rows the batch wrote */
     size_t n_new_outbox;
     struct wb_http_call **new_calls; /* LLM calls to make once the batch commits */
     size_t n_new_calls;
+};
+
+/* An outbox row written by the batch: built in memory, or read back after the commit. */
+struct new_row {
+    int64_t id;
+    struct wb_outbox_item *item; /* NULL: read the row back */
 };
 
 /* A bot answer waiting for the LLM: the draft message and what sending it needs. */
@@ -252,29 +258,10 @@ size_t wb_core_queue_len(struct wb_core *core)
 
 /* ---- the pipeline ---- */
 
-/* The customer's previous message in the conversation, for follow-ups. */
-static char *previous_text(struct wb_core *c, int64_t conv_id, int64_t seq)
-{
-    struct wb_stored_message *v = NULL;
-    size_t n = 0;
-    char *prev = NULL;
-    if (seq <= 1 || wb_store_messages_list(c->store, conv_id, seq > 11 ? seq - 11 : 0, 10, &v, &n,
-                                           NULL) != WB_OK) {
-        return NULL;
-    }
-    for (size_t i = n; i-- > 0;) {
-        if (v[i].seq < seq && v[i].author == WB_AUTHOR_CONTACT && v[i].text != NULL) {
-            prev = wb_strdup(v[i].text);
-            break;
-        }
-    }
-    wb_stored_messages_free(v, n);
-    return prev;
-}
-
 struct ctx {
     const struct wb_message *m;
     const struct wb_inbound *in;
+    char *prev_text; /* the customer's previous message, for follow-ups */
     int64_t now;
     int64_t identity_id;
     struct wb_conversation conv;
@@ -298,21 +285,41 @@ static enum wb_status append_bot_message(struct wb_core *c, const struct ctx *x,
     sm.text = text;
     sm.delivery = delivery;
     sm.created_ms = x->now;
-    enum wb_status st = wb_store_message_append(c->store, &sm, mid_out, &seq, err);
-    if (st == WB_OK) {
-        st = wb_store_event_append(c->store, "message.created", x->conv.id, *mid_out, x->now, NULL,
-                                   err);
-    }
-    return st;
+    return wb_store_message_append(c->store, &sm, mid_out, &seq, err);
 }
 
-/* Queue a written reply for delivery; on handoff the conversation waits for a person. */
+/* Forget the rows written after mark (their savepoint was rolled back). */
+static void drop_new_rows(struct wb_core *c, size_t mark)
+{
+    while (c->n_new_outbox > mark) {
+        struct wb_outbox_item *it = c->new_outbox[--c->n_new_outbox].item;
+        if (it != NULL) {
+            wb_outbox_item_free(it);
+            free(it);
+        }
+    }
+}
+
+/* What a reply's outbox item is built from without reading the row back. */
+struct reply_item {
+    const char *text;
+    const char *subject;
+    bool thread_refs;
+};
+
+/*
+ * Queue a written reply for delivery; on handoff the conversation waits for
+ * a person. With ri the outbox item is built now; without it, it is read
+ * back after the commit.
+ */
 static enum wb_status queue_reply(struct wb_core *c, int64_t conv_id, int64_t mid,
                                   const char *channel_id, const char *recipient_id,
-                                  enum wb_bot_action action, int64_t now, struct wb_err *err)
+                                  enum wb_bot_action action, const struct reply_item *ri,
+                                  int64_t now, struct wb_err *err)
 {
     struct wb_outbox_new on;
-    int64_t oid;
+    struct new_row row = { 0, NULL };
+    enum wb_status st;
     memset(&on, 0, sizeof(on));
     on.message_id = mid;
     on.conversation_id = conv_id;
@@ -320,15 +327,26 @@ static enum wb_status queue_reply(struct wb_core *c, int64_t conv_id, int64_t mi
     on.recipient_id = recipient_id;
     on.next_attempt_ms = now;
     on.now_ms = now;
-    enum wb_status st = wb_store_outbox_add(c->store, &on, &oid, err);
+    if (ri != NULL) {
+        row.item = wb_calloc(1, sizeof(*row.item));
+        st = wb_store_outbox_add_item(c->store, &on, ri->text, WB_AUTHOR_BOT, ri->subject,
+                                      ri->thread_refs, row.item, err);
+        row.id = row.item->id;
+        if (st != WB_OK) {
+            free(row.item);
+            row.item = NULL;
+        }
+    } else {
+        st = wb_store_outbox_add(c->store, &on, &row.id, err);
+    }
+    if (st == WB_OK) {
+        c->new_outbox[c->n_new_outbox++] = row; /* before the owner step: dropped on failure */
+    }
     if (st == WB_OK && action == WB_BOT_HANDOFF) {
         st = wb_store_conversation_set_owner(c->store, conv_id, WB_OWNER_QUEUED, now, err);
         if (st == WB_OK) {
             st = wb_store_event_append(c->store, "conversation.queued", conv_id, 0, now, NULL, err);
         }
-    }
-    if (st == WB_OK) {
-        c->new_outbox[c->n_new_outbox++] = oid;
     }
     return st;
 }
@@ -338,10 +356,11 @@ static enum wb_status write_reply(struct wb_core *c, struct ctx *x, const struct
                                   struct wb_err *err)
 {
     int64_t mid;
+    struct reply_item ri = { r->text, x->conv.subject, x->caps.thread_refs };
     enum wb_status st = append_bot_message(c, x, r->text, WB_DELIVERY_PENDING, &mid, err);
     if (st == WB_OK) {
-        st = queue_reply(c, x->conv.id, mid, x->m->channel_id, x->in->sender_id, r->action, x->now,
-                         err);
+        st = queue_reply(c, x->conv.id, mid, x->m->channel_id, x->in->sender_id, r->action, &ri,
+                         x->now, err);
     }
     return st;
 }
@@ -395,21 +414,19 @@ static bool try_llm(struct wb_core *c, struct ctx *x, const struct wb_bot_query 
     return used;
 }
 
-static enum wb_status run_bot(struct wb_core *c, struct ctx *x, int64_t seq, struct wb_err *err)
+static enum wb_status run_bot(struct wb_core *c, struct ctx *x, struct wb_err *err)
 {
     struct wb_bot_query q;
     struct wb_bot_reply r;
     enum wb_status st;
-    char *prev = previous_text(c, x->conv.id, seq);
 
     memset(&q, 0, sizeof(q));
     memset(&r, 0, sizeof(r));
     q.text = x->in->text ? x->in->text : "";
-    q.prev_text = prev;
+    q.prev_text = x->prev_text;
     q.max_len = x->max_text;
     st = wb_bot_answer(c->bot, &q, &r, err);
     if (st != WB_OK) {
-        free(prev);
         /* a bot failure must not lose the message: hand off silently */
         wb_log(WB_LOG_WARN, "bot: conv=%lld: %s; queued for an agent", (long long)x->conv.id,
                err ? err->msg : wb_status_str(st));
@@ -419,7 +436,6 @@ static enum wb_status run_bot(struct wb_core *c, struct ctx *x, int64_t seq, str
         !try_llm(c, x, &q, &r, &st, err)) {
         st = write_reply(c, x, &r, err);
     }
-    free(prev);
     wb_bot_reply_free(&r);
     return st;
 }
@@ -543,6 +559,11 @@ static enum wb_status ingest(struct wb_core *c, struct ctx *x, struct result *re
     if (st == WB_OK) {
         st = find_conversation(c, x, contact_id, err);
     }
+    bool answer = x->conv.owner == WB_OWNER_BOT && !in->no_auto_reply;
+    if (st == WB_OK && answer) {
+        /* read before this message is appended: it is then the newest */
+        st = wb_store_last_contact_text(c->store, x->conv.id, &x->prev_text, err);
+    }
     if (st != WB_OK) {
         return st;
     }
@@ -562,15 +583,12 @@ static enum wb_status ingest(struct wb_core *c, struct ctx *x, struct result *re
     st = wb_store_message_append(c->store, &sm, &res->message_id, &seq, err);
     if (st == WB_OK) {
         res->conversation_id = x->conv.id;
-        st = wb_store_event_append(c->store, "message.created", x->conv.id, res->message_id, x->now,
-                                   NULL, err);
     }
     if (st == WB_OK && in->n_attachments > 0) {
         st = store_attachments(c, x, res->message_id, err);
     }
-    if (st == WB_OK && x->conv.owner == WB_OWNER_BOT && !in->no_auto_reply &&
-        !over_reply_cap(c, x)) {
-        st = run_bot(c, x, seq, err);
+    if (st == WB_OK && answer && !over_reply_cap(c, x)) {
+        st = run_bot(c, x, err);
     }
     return st;
 }
@@ -601,13 +619,14 @@ static void process_message(struct wb_core *c, const struct wb_chanset *cs, stru
             res->st = wb_store_release(c->store, &err);
         } else {
             wb_store_rollback_to(c->store);
-            c->n_new_outbox = outbox_mark;
+            drop_new_rows(c, outbox_mark);
             while (c->n_new_calls > calls_mark) {
                 wb_http_call_free(c->new_calls[--c->n_new_calls]);
             }
         }
     }
     wb_conversation_free(&x.conv);
+    free(x.prev_text);
     if (res->st != WB_OK) {
         wb_log(WB_LOG_ERROR, "core: %s message %s not stored: %s", m->channel_id, m->in.external_id,
                err.msg[0] ? err.msg : wb_status_str(res->st));
@@ -642,7 +661,7 @@ static void process_call(struct wb_core *c, struct wb_call_result *res)
     }
     if (st == WB_OK) {
         st = queue_reply(c, lp->conversation_id, lp->message_id, lp->channel_id, lp->recipient_id,
-                         lp->reply.action, now, &err);
+                         lp->reply.action, NULL, now, &err);
     }
     if (st == WB_OK) {
         st = wb_store_release(c->store, &err);
@@ -653,41 +672,99 @@ static void process_call(struct wb_core *c, struct wb_call_result *res)
     }
 }
 
-static void process_report(struct wb_core *c, const struct wb_send_report *r)
+/* Record one delivery outcome in the store. */
+static enum wb_status apply_report(struct wb_core *c, const struct wb_send_report *r, int64_t now,
+                                   struct wb_err *err)
 {
-    struct wb_err err;
     enum wb_status st;
-    int64_t now = wb_now_ms();
-
-    wb_err_clear(&err);
-    if (r->kind == WB_REPORT_CALL) {
-        process_call(c, r->call);
-        return;
-    }
     switch (r->kind) {
     case WB_REPORT_SENT:
-        st = wb_store_outbox_sent(c->store, r->outbox_id, r->external_id[0] ? r->external_id : NULL,
-                                  r->attempts, now, &err);
-        atomic_fetch_sub(&wb_metrics.outbox_depth, 1);
-        break;
+        return wb_store_outbox_sent(c->store, r->outbox_id,
+                                    r->external_id[0] ? r->external_id : NULL, r->attempts, now,
+                                    err);
     case WB_REPORT_RETRY:
-        st = wb_store_outbox_retry(c->store, r->outbox_id, r->attempts, r->next_attempt_ms,
-                                   r->error, &err);
-        break;
+        return wb_store_outbox_retry(c->store, r->outbox_id, r->attempts, r->next_attempt_ms,
+                                     r->error, err);
     case WB_REPORT_DEAD:
     case WB_REPORT_CALL:
     default:
-        st = wb_store_outbox_dead(c->store, r->outbox_id, r->attempts, r->error, now, &err);
-        atomic_fetch_sub(&wb_metrics.outbox_depth, 1);
-        break;
+        st = wb_store_outbox_dead(c->store, r->outbox_id, r->attempts, r->error, now, err);
+        if (st == WB_OK) {
+            st = wb_store_event_append(c->store, "message.failed", r->conversation_id,
+                                       r->message_id, now, NULL, err);
+        }
+        return st;
     }
-    if (st == WB_OK && r->kind != WB_REPORT_RETRY) {
-        st = wb_store_event_append(c->store,
-                                   r->kind == WB_REPORT_SENT ? "message.sent" : "message.failed",
-                                   r->conversation_id, r->message_id, now, NULL, &err);
+}
+
+/* Apply the delivery reports in batch[0..n) alone, each in its own savepoint. */
+static void apply_reports_one_by_one(struct wb_core *c, size_t n, int64_t now)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct item *it = c->batch[i];
+        struct wb_err err;
+        if (it->kind != ITEM_REPORT || it->u.report->kind == WB_REPORT_CALL) {
+            continue;
+        }
+        wb_err_clear(&err);
+        enum wb_status st = wb_store_savepoint(c->store, &err);
+        if (st == WB_OK) {
+            st = apply_report(c, it->u.report, now, &err);
+            if (st == WB_OK) {
+                st = wb_store_release(c->store, &err);
+            } else {
+                wb_store_rollback_to(c->store);
+            }
+        }
+        if (st != WB_OK) {
+            wb_log(WB_LOG_ERROR, "core: outbox item %lld: %s", (long long)it->u.report->outbox_id,
+                   err.msg);
+        }
     }
-    if (st != WB_OK) {
-        wb_log(WB_LOG_ERROR, "core: outbox item %lld: %s", (long long)r->outbox_id, err.msg);
+}
+
+/*
+ * The delivery reports of a batch run in one savepoint: inside it the
+ * store adds no atomic section of its own per call (two statements each).
+ * If one fails, the group is undone and each is applied alone, so a bad
+ * report costs only itself. LLM answers follow, each in its own savepoint.
+ */
+static void process_reports(struct wb_core *c, size_t n)
+{
+    int64_t now = wb_now_ms();
+    struct wb_err err;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct item *it = c->batch[i];
+        if (it->kind == ITEM_REPORT && it->u.report->kind != WB_REPORT_CALL) {
+            k++;
+            if (it->u.report->kind != WB_REPORT_RETRY) {
+                atomic_fetch_sub(&wb_metrics.outbox_depth, 1);
+            }
+        }
+    }
+    bool done = k == 0;
+    if (!done && wb_store_savepoint(c->store, &err) == WB_OK) {
+        enum wb_status st = WB_OK;
+        for (size_t i = 0; i < n && st == WB_OK; i++) {
+            const struct item *it = c->batch[i];
+            if (it->kind == ITEM_REPORT && it->u.report->kind != WB_REPORT_CALL) {
+                st = apply_report(c, it->u.report, now, &err);
+            }
+        }
+        done = st == WB_OK && wb_store_release(c->store, &err) == WB_OK;
+        if (!done) {
+            wb_store_rollback_to(c->store);
+        }
+    }
+    if (!done) {
+        apply_reports_one_by_one(c, n, now);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct item *it = c->batch[i];
+        if (it->kind == ITEM_REPORT && it->u.report->kind == WB_REPORT_CALL) {
+            process_call(c, it->u.report->call);
+        }
     }
 }
 
@@ -703,13 +780,16 @@ static void process_state(struct wb_core *c, const struct state_write *w)
 static void dispatch_outbox(struct wb_core *c)
 {
     for (size_t i = 0; i < c->n_new_outbox; i++) {
-        struct wb_outbox_item *it = wb_calloc(1, sizeof(*it));
+        struct wb_outbox_item *it = c->new_outbox[i].item;
         struct wb_err err;
-        if (wb_store_outbox_get(c->store, c->new_outbox[i], it, &err) != WB_OK) {
-            wb_log(WB_LOG_ERROR, "core: outbox item %lld: %s", (long long)c->new_outbox[i],
-                   err.msg);
-            free(it);
-            continue;
+        if (it == NULL) {
+            it = wb_calloc(1, sizeof(*it));
+            if (wb_store_outbox_get(c->store, c->new_outbox[i].id, it, &err) != WB_OK) {
+                wb_log(WB_LOG_ERROR, "core: outbox item %lld: %s", (long long)c->new_outbox[i].id,
+                       err.msg);
+                free(it);
+                continue;
+            }
         }
         atomic_fetch_add(&wb_metrics.outbox_depth, 1);
         wb_outbox_submit_take(c->outbox, it);
@@ -779,12 +859,11 @@ static void run_batch(struct wb_core *c, size_t n)
     c->n_new_outbox = 0;
     c->n_new_calls = 0;
     if (wb_store_begin(c->store, &err) == WB_OK) {
+        process_reports(c, n);
         for (size_t i = 0; i < n; i++) {
             if (c->batch[i]->kind == ITEM_MSG) {
                 process_message(c, cs, c->batch[i]->u.msg, &c->results[i]);
                 n_msgs++;
-            } else if (c->batch[i]->kind == ITEM_REPORT) {
-                process_report(c, c->batch[i]->u.report);
             } else if (c->batch[i]->kind == ITEM_STATE) {
                 process_state(c, c->batch[i]->u.state);
             }
@@ -798,7 +877,7 @@ static void run_batch(struct wb_core *c, size_t n)
     if (!committed) {
         atomic_fetch_add(&wb_metrics.commit_failures, 1);
         wb_log(WB_LOG_ERROR, "core: batch of %zu not committed: %s", n, err.msg);
-        c->n_new_outbox = 0;
+        drop_new_rows(c, 0);
         drop_calls(c);
     } else {
         atomic_fetch_add(&wb_metrics.batches, 1);
@@ -837,6 +916,7 @@ bool wb_core_kb_dirty_take(struct wb_core *core)
 static void *core_main(void *arg)
 {
     struct wb_core *c = arg;
+    (void)pthread_setname_np(pthread_self(), "wb-core");
     size_t max = (size_t)c->cfg->core.batch_max;
     c->kb_checked_mono = wb_mono_ms();
     for (;;) {
@@ -873,6 +953,7 @@ enum wb_status wb_core_new(const struct wb_config *cfg, struct wb_core **out, st
     so.path = cfg->store.path;
     so.busy_timeout_ms = cfg->store.busy_timeout_ms;
     so.synchronous_full = cfg->store.synchronous_full;
+    so.background_checkpoint = true;
     st = wb_store_open(&so, &c->store, err);
     if (st == WB_OK) {
         st = wb_bot_new(cfg->bot, &c->bot, err);
@@ -939,10 +1020,12 @@ static enum wb_status recover_drafts(struct wb_core *c, struct wb_err *err)
     int64_t after = 0;
     size_t total = 0;
     enum wb_status st = WB_OK;
+    /* each draft writes one outbox row; the scratch array holds batch_max */
+    size_t chunk = (size_t)c->cfg->core.batch_max;
     for (;;) {
         struct wb_draft *v = NULL;
         size_t n = 0;
-        st = wb_store_drafts_list(c->store, after, 256, &v, &n, err);
+        st = wb_store_drafts_list(c->store, after, chunk, &v, &n, err);
         if (st == WB_OK && n > 0) {
             st = wb_store_begin(c->store, err);
             int64_t now = wb_now_ms();
@@ -952,18 +1035,18 @@ static enum wb_status recover_drafts(struct wb_core *c, struct wb_err *err)
                                                err);
                 if (st == WB_OK) {
                     st = queue_reply(c, v[i].conversation_id, v[i].message_id, v[i].channel_id,
-                                     v[i].recipient_id, WB_BOT_ANSWER, now, err);
+                                     v[i].recipient_id, WB_BOT_ANSWER, NULL, now, err);
                 }
             }
             st = st == WB_OK ? wb_store_commit(c->store, err) : st;
             if (st != WB_OK) {
                 wb_store_rollback(c->store);
             }
-            c->n_new_outbox = 0; /* load_pending() queues them */
+            drop_new_rows(c, 0); /* load_pending() queues them */
         }
         wb_drafts_free(v, n);
         total += n;
-        if (st != WB_OK || n < 256) {
+        if (st != WB_OK || n < chunk) {
             break;
         }
     }

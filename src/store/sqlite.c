@@ -22,6 +22,7 @@
  * Thread: the thread that opened the connection.
  */
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -119,6 +120,13 @@ static enum wb_status run_simple(struct wb_store *st, enum wb_sq_id id, struct w
     return rc;
 }
 
+void wb_sq_forget(struct wb_store *st)
+{
+    if (st->cached) {
+        wb_sq_caches_clear(&st->cache);
+    }
+}
+
 static bool in_tx(const struct wb_store *st)
 {
     return sqlite3_get_autocommit(st->db) == 0;
@@ -158,6 +166,7 @@ enum wb_status wb_sq_op_end(struct wb_store *st, struct wb_sq_op *op, enum wb_st
      * then there is nothing left to undo and the caller's own rollback
      * finds no transaction.
      */
+    wb_sq_forget(st);
     if (op->own_tx) {
         if (in_tx(st)) {
             (void)run_simple(st, WB_SQ_ROLLBACK, NULL);
@@ -196,6 +205,7 @@ enum wb_status wb_store_commit(struct wb_store *st, struct wb_err *err)
 void wb_store_rollback(struct wb_store *st)
 {
     st->savepoints = 0;
+    wb_sq_forget(st);
     if (in_tx(st)) {
         /* nothing more to do if ROLLBACK itself fails: SQLite then rolls back on close */
         (void)run_simple(st, WB_SQ_ROLLBACK, NULL);
@@ -231,6 +241,7 @@ void wb_store_rollback_to(struct wb_store *st)
     if (st->savepoints <= 0 || !in_tx(st)) {
         return;
     }
+    wb_sq_forget(st);
     /* undo the savepoint's work, then pop it: the transaction goes on */
     if (run_simple(st, WB_SQ_ROLLBACK_TO, NULL) == WB_OK) {
         (void)run_simple(st, WB_SQ_RELEASE, NULL);
@@ -341,9 +352,21 @@ static enum wb_status check_version(struct wb_store *st, struct wb_err *err)
     return rc;
 }
 
+/*
+ * Process-wide SQLite settings, before its first use: no memory statistics,
+ * whose global mutex every sqlite3_malloc would otherwise take (each
+ * connection already has SQLITE_OPEN_NOMUTEX).
+ */
+static void sqlite_global_init(void)
+{
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 enum wb_status wb_store_open(const struct wb_store_options *opt, struct wb_store **out,
                              struct wb_err *err)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    (void)pthread_once(&once, sqlite_global_init);
     *out = NULL;
     if (opt->driver != NULL && strcmp(opt->driver, "sqlite") != 0) {
         return wb_err_set(err, WB_ERR_INVAL, "store: unknown driver %s", opt->driver);
@@ -369,6 +392,14 @@ enum wb_status wb_store_open(const struct wb_store_options *opt, struct wb_store
     if (rc == WB_OK) {
         rc = load_instance(st, err);
     }
+    if (rc == WB_OK && !st->read_only) {
+        st->cached = true;
+        wb_sq_caches_init(&st->cache);
+    }
+    if (rc == WB_OK && !st->read_only && opt->background_checkpoint) {
+        int64_t ms = opt->busy_timeout_ms;
+        rc = wb_sq_ckpt_start(st, opt->path, ms < 0 ? 0 : ms > INT_MAX ? INT_MAX : (int)ms, err);
+    }
 out:
     if (rc != WB_OK) {
         wb_store_close(st);
@@ -382,6 +413,10 @@ void wb_store_close(struct wb_store *st)
 {
     if (st == NULL) {
         return;
+    }
+    wb_sq_ckpt_stop(st);
+    if (st->cached) {
+        wb_sq_caches_free(&st->cache);
     }
     for (size_t i = 0; i < WB_ARRAY_LEN(st->stmts); i++) {
         (void)sqlite3_finalize(st->stmts[i]);

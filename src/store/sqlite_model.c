@@ -70,6 +70,8 @@ struct ident_req {
     int64_t now_ms;
     int64_t contact_id;
     int64_t identity_id;
+    char *stored_name; /* the row's display fields, as found (owned) */
+    char *stored_email;
 };
 
 /* Look the identity up; WB_ERR_NOTFOUND (without err text) if absent. */
@@ -87,6 +89,8 @@ static enum wb_status identity_find(struct wb_store *st, struct ident_req *q, st
     if (sr == SQLITE_ROW) {
         q->identity_id = sqlite3_column_int64(s, 0);
         q->contact_id = sqlite3_column_int64(s, 1);
+        q->stored_name = wb_sq_col_str(s, 2);
+        q->stored_email = wb_sq_col_str(s, 3);
     } else if (sr == SQLITE_DONE) {
         rc = WB_ERR_NOTFOUND;
     } else {
@@ -159,6 +163,27 @@ static enum wb_status identity_create(struct wb_store *st, struct ident_req *q, 
     return rc;
 }
 
+static bool same_or_unset(const char *given, const char *stored)
+{
+    return given == NULL || (stored != NULL && strcmp(given, stored) == 0);
+}
+
+/*
+ * The cached identity when the call would change nothing in it: the ids,
+ * and no write (the display fields given are unset or already stored).
+ */
+static bool identity_cached(struct wb_store *st, struct ident_req *q)
+{
+    struct wb_sq_ident *e =
+        st->cached ? wb_sq_ident_get(&st->cache, q->channel_id, q->external_id) : NULL;
+    if (e == NULL || !same_or_unset(q->name, e->name) || !same_or_unset(q->email, e->email)) {
+        return false;
+    }
+    q->identity_id = e->identity_id;
+    q->contact_id = e->contact_id;
+    return true;
+}
+
 enum wb_status wb_store_identity_resolve(struct wb_store *st, const char *channel_id,
                                          const char *external_id, const char *name,
                                          const char *email, int64_t now_ms, int64_t *contact_id_out,
@@ -172,6 +197,11 @@ enum wb_status wb_store_identity_resolve(struct wb_store *st, const char *channe
                            .name = name,
                            .email = email,
                            .now_ms = now_ms };
+    if (identity_cached(st, &q)) {
+        *contact_id_out = q.contact_id;
+        *identity_id_out = q.identity_id;
+        return WB_OK;
+    }
     struct wb_sq_op op;
     enum wb_status rc = wb_sq_op_begin(st, &op, err);
     if (rc != WB_OK) {
@@ -187,7 +217,43 @@ enum wb_status wb_store_identity_resolve(struct wb_store *st, const char *channe
     if (rc == WB_OK) {
         *contact_id_out = q.contact_id;
         *identity_id_out = q.identity_id;
+        if (st->cached) {
+            /* what identity_update stored: coalesce(given, stored) */
+            wb_sq_ident_put(&st->cache, channel_id, external_id, q.identity_id, q.contact_id,
+                            name != NULL ? name : q.stored_name,
+                            email != NULL ? email : q.stored_email);
+        }
     }
+    free(q.stored_name);
+    free(q.stored_email);
+    return rc;
+}
+
+enum wb_status wb_store_identity_display(struct wb_store *st, const char *channel_id,
+                                         const char *external_id, char **name_out, char **email_out,
+                                         struct wb_err *err)
+{
+    struct ident_req q = { .channel_id = channel_id, .external_id = external_id };
+    struct wb_sq_ident *e =
+        st->cached ? wb_sq_ident_get(&st->cache, channel_id, external_id) : NULL;
+    *name_out = NULL;
+    *email_out = NULL;
+    if (e != NULL) {
+        *name_out = e->name != NULL ? wb_strdup(e->name) : NULL;
+        *email_out = e->email != NULL ? wb_strdup(e->email) : NULL;
+        return WB_OK;
+    }
+    enum wb_status rc = identity_find(st, &q, err);
+    if (rc == WB_ERR_NOTFOUND) {
+        return wb_err_set(err, WB_ERR_NOTFOUND, "store: no identity %s on %s", external_id,
+                          channel_id);
+    }
+    if (rc == WB_OK && st->cached) {
+        wb_sq_ident_put(&st->cache, channel_id, external_id, q.identity_id, q.contact_id,
+                        q.stored_name, q.stored_email);
+    }
+    *name_out = q.stored_name;
+    *email_out = q.stored_email;
     return rc;
 }
 
@@ -216,6 +282,56 @@ void wb_conversation_free(struct wb_conversation *c)
     WB_FREE(c->topic);
 }
 
+static char *dup_or_null(const char *s)
+{
+    return s != NULL ? wb_strdup(s) : NULL;
+}
+
+static void conversation_copy(struct wb_conversation *out, const struct wb_conversation *c)
+{
+    *out = *c;
+    out->channel_id = dup_or_null(c->channel_id);
+    out->subject = dup_or_null(c->subject);
+    out->topic = dup_or_null(c->topic);
+}
+
+/*
+ * A conversation row changed (owner, updated_ms, last_seq) through this
+ * connection: update its cached copy and what it makes the newest open
+ * one of its contact on its channel. A row not in the cache is read back,
+ * so the newest-open entry it may overtake stays exact.
+ */
+static void conversation_touched(struct wb_store *st, int64_t id, int owner, int64_t last_seq,
+                                 int64_t updated_ms)
+{
+    if (!st->cached) {
+        return;
+    }
+    struct wb_sq_conv *e = wb_sq_conv_get(&st->cache, id);
+    if (e == NULL) {
+        struct wb_conversation c;
+        if (wb_store_conversation_get(st, id, &c, NULL) != WB_OK) {
+            wb_sq_forget(st);
+            return;
+        }
+        wb_conversation_free(&c);
+        e = wb_sq_conv_get(&st->cache, id);
+        if (e == NULL) {
+            return;
+        }
+    }
+    if (owner >= 0) {
+        e->c.owner = (enum wb_owner)owner;
+    }
+    if (last_seq >= 0) {
+        e->c.last_seq = last_seq;
+    }
+    if (updated_ms > e->c.updated_ms) {
+        e->c.updated_ms = updated_ms;
+    }
+    wb_sq_newest_touch(&st->cache, &e->c);
+}
+
 /*
  * Step a bound conversation query once: WB_OK with out filled, or
  * WB_ERR_NOTFOUND (err untouched) when it returned no row.
@@ -230,6 +346,9 @@ static enum wb_status conversation_step(struct wb_store *st, sqlite3_stmt *s, in
     if (sr == SQLITE_ROW) {
         conversation_from_row(s, out);
         rc = WB_OK;
+        if (st->cached) {
+            (void)wb_sq_conv_put(&st->cache, out);
+        }
     } else if (sr != SQLITE_DONE) {
         rc = wb_sq_fail(st, sr, err, "conversation lookup");
     }
@@ -270,6 +389,12 @@ enum wb_status wb_store_conversation_match(struct wb_store *st, int64_t contact_
         return rc;
     }
     bool by_topic = topic != NULL && topic_window_ms > 0;
+    struct wb_sq_conv *e =
+        st->cached && !by_topic ? wb_sq_newest_get(&st->cache, contact_id, channel_id) : NULL;
+    if (e != NULL) {
+        conversation_copy(out, &e->c);
+        return WB_OK;
+    }
     rc = wb_sq_prepare(st, by_topic ? WB_SQ_CONV_BY_TOPIC : WB_SQ_CONV_NEWEST_OPEN, &s, err);
     if (rc != WB_OK) {
         return rc;
@@ -283,6 +408,8 @@ enum wb_status wb_store_conversation_match(struct wb_store *st, int64_t contact_
     if (rc == WB_ERR_NOTFOUND) {
         rc = wb_err_set(err, WB_ERR_NOTFOUND, "store: no conversation of contact %lld on %s",
                         (long long)contact_id, channel_id);
+    } else if (rc == WB_OK && !by_topic && st->cached) {
+        wb_sq_newest_set(&st->cache, out);
     }
     return rc;
 }
@@ -330,6 +457,11 @@ enum wb_status wb_store_conversation_create(struct wb_store *st, int64_t contact
     out->last_seq = 0;
     out->created_ms = now_ms;
     out->updated_ms = now_ms;
+    if (st->cached) {
+        struct wb_sq_conv *e = wb_sq_conv_put(&st->cache, out);
+        wb_sq_conv_set_text(e, NULL); /* known: nobody wrote in it yet */
+        wb_sq_newest_touch(&st->cache, out);
+    }
     return WB_OK;
 }
 
@@ -354,16 +486,60 @@ enum wb_status wb_store_conversation_set_owner(struct wb_store *st, int64_t id, 
         rc = wb_err_set(err, WB_ERR_NOTFOUND, "store: no conversation %lld", (long long)id);
     }
     wb_sq_done(s);
+    if (rc == WB_OK) {
+        conversation_touched(st, id, (int)owner, -1, now_ms);
+    }
     return rc;
 }
 
 /* ---- appending and listing messages ---- */
 
+/*
+ * A cached conversation knows its last_seq: a plain UPDATE guarded by it
+ * replaces UPDATE ... RETURNING, which SQLite runs through a temporary
+ * table. WB_ERR_NOTFOUND (err untouched) when not cached or out of step.
+ */
+static enum wb_status next_seq_cached(struct wb_store *st, int64_t conversation_id, int64_t now_ms,
+                                      int64_t *seq_out, struct wb_err *err)
+{
+    struct wb_sq_conv *e = st->cached ? wb_sq_conv_get(&st->cache, conversation_id) : NULL;
+    sqlite3_stmt *s = NULL;
+    if (e == NULL) {
+        return WB_ERR_NOTFOUND;
+    }
+    int64_t seq = e->c.last_seq + 1;
+    enum wb_status rc = wb_sq_prepare(st, WB_SQ_CONV_SET_SEQ, &s, err);
+    if (rc != WB_OK) {
+        return rc;
+    }
+    int sr = WB_SQ_BIND(s, WB_SQ_INT(seq), WB_SQ_INT(now_ms), WB_SQ_INT(conversation_id),
+                        WB_SQ_INT(e->c.last_seq));
+    if (sr == SQLITE_OK) {
+        sr = wb_sq_exec_stmt(s);
+    }
+    if (sr != SQLITE_DONE) {
+        rc = wb_sq_fail(st, sr, err, "conversation sequence");
+    } else if (sqlite3_changes(st->db) == 0) {
+        rc = WB_ERR_NOTFOUND;
+        wb_sq_forget(st); /* should not happen: this connection is the only writer */
+    }
+    wb_sq_done(s);
+    if (rc == WB_OK) {
+        *seq_out = seq;
+        conversation_touched(st, conversation_id, -1, seq, now_ms);
+    }
+    return rc;
+}
+
 static enum wb_status next_seq(struct wb_store *st, int64_t conversation_id, int64_t now_ms,
                                int64_t *seq_out, struct wb_err *err)
 {
+    enum wb_status rc = next_seq_cached(st, conversation_id, now_ms, seq_out, err);
+    if (rc != WB_ERR_NOTFOUND) {
+        return rc;
+    }
     sqlite3_stmt *s = NULL;
-    enum wb_status rc = wb_sq_prepare(st, WB_SQ_CONV_NEXT_SEQ, &s, err);
+    rc = wb_sq_prepare(st, WB_SQ_CONV_NEXT_SEQ, &s, err);
     if (rc != WB_OK) {
         return rc;
     }
@@ -371,8 +547,10 @@ static enum wb_status next_seq(struct wb_store *st, int64_t conversation_id, int
     if (sr == SQLITE_OK) {
         sr = sqlite3_step(s);
     }
+    int64_t updated_ms = 0;
     if (sr == SQLITE_ROW) {
         *seq_out = sqlite3_column_int64(s, 0);
+        updated_ms = sqlite3_column_int64(s, 1);
         sr = wb_sq_exec_stmt(s);
     }
     if (sr == SQLITE_DONE && *seq_out == 0) {
@@ -382,6 +560,9 @@ static enum wb_status next_seq(struct wb_store *st, int64_t conversation_id, int
         rc = wb_sq_fail(st, sr, err, "conversation sequence");
     }
     wb_sq_done(s);
+    if (rc == WB_OK) {
+        conversation_touched(st, conversation_id, -1, *seq_out, updated_ms);
+    }
     return rc;
 }
 
@@ -439,6 +620,42 @@ enum wb_status wb_store_message_append(struct wb_store *st, const struct wb_stor
         if (seq_out != NULL) {
             *seq_out = seq;
         }
+        struct wb_sq_conv *e = st->cached && m->author == WB_AUTHOR_CONTACT
+                                   ? wb_sq_conv_get(&st->cache, m->conversation_id)
+                                   : NULL;
+        if (e != NULL) {
+            wb_sq_conv_set_text(e, m->text != NULL ? m->text : "");
+        }
+    }
+    return rc;
+}
+
+enum wb_status wb_store_last_contact_text(struct wb_store *st, int64_t conversation_id,
+                                          char **text_out, struct wb_err *err)
+{
+    struct wb_sq_conv *e = st->cached ? wb_sq_conv_get(&st->cache, conversation_id) : NULL;
+    *text_out = NULL;
+    if (e != NULL && e->last_text_known) {
+        *text_out = dup_or_null(e->last_text);
+        return WB_OK;
+    }
+    sqlite3_stmt *s = NULL;
+    enum wb_status rc = wb_sq_prepare(st, WB_SQ_MSG_LAST_CONTACT, &s, err);
+    if (rc != WB_OK) {
+        return rc;
+    }
+    int sr = WB_SQ_BIND(s, WB_SQ_INT(conversation_id), WB_SQ_INT(WB_AUTHOR_CONTACT));
+    if (sr == SQLITE_OK) {
+        sr = sqlite3_step(s);
+    }
+    if (sr == SQLITE_ROW) {
+        *text_out = wb_sq_col_str(s, 0);
+    } else if (sr != SQLITE_DONE) {
+        rc = wb_sq_fail(st, sr, err, "last contact text");
+    }
+    wb_sq_done(s);
+    if (rc == WB_OK && e != NULL) {
+        wb_sq_conv_set_text(e, *text_out);
     }
     return rc;
 }

@@ -4,12 +4,11 @@
  *
  * DESIGN: an outbox row is written in the transaction that decided the
  * reply. Its idempotency key ("wb-<database instance>-<channel>-<row id>")
- * is derived from
- * the row id once, at insert, so every retry of the row presents the same
- * key to the platform. A row leaves the pending state exactly once: sent,
- * retry and dead only change pending rows, and sent/dead also record the
- * delivery state (and the platform's message id) on the message in the
- * same atomic section.
+ * is a function of the row, so every retry of the row presents the same
+ * key to the platform; it is computed, not stored (rows written by older
+ * versions carry it in idempotency_key, with the same text). A row leaves the pending state exactly
+ * once: sent, retry and dead only change pending rows, and sent/dead also record the delivery state
+ * (and the platform's message id) on the message in the same atomic section.
  *
  * Pending items are loaded with everything a connector needs (the
  * message text and author, the conversation subject, the recipient
@@ -30,55 +29,83 @@
 
 /* ---- adding ---- */
 
+/* "wb-<database instance>-<channel>-<row id>" */
+static char *outbox_key(const struct wb_store *st, const char *channel_id, int64_t id)
+{
+    char key[256];
+    (void)snprintf(key, sizeof(key), "wb-%s-%s-%lld", st->instance, channel_id, (long long)id);
+    return wb_strdup(key);
+}
+
+/*
+ * The key is not stored: it is a function of the row (rows written before
+ * this keep the key column they were given, and it is the same text).
+ */
 enum wb_status wb_store_outbox_add(struct wb_store *st, const struct wb_outbox_new *o,
                                    int64_t *id_out, struct wb_err *err)
 {
-    struct wb_sq_op op;
     sqlite3_stmt *s = NULL;
-    int64_t id = 0;
-    int sr = SQLITE_OK;
-    char key[256];
     if (o->channel_id == NULL || o->recipient_id == NULL) {
         return wb_err_set(err, WB_ERR_INVAL, "store: outbox row without channel or recipient");
     }
-    enum wb_status rc = wb_sq_op_begin(st, &op, err);
+    enum wb_status rc = wb_sq_prepare(st, WB_SQ_OUTBOX_INSERT, &s, err);
     if (rc != WB_OK) {
         return rc;
     }
-    rc = wb_sq_prepare(st, WB_SQ_OUTBOX_INSERT, &s, err);
-    if (rc != WB_OK) {
-        goto out;
-    }
-    sr = WB_SQ_BIND(s, WB_SQ_INT(o->message_id), WB_SQ_INT(o->conversation_id),
-                    WB_SQ_TEXT(o->channel_id), WB_SQ_TEXT(o->recipient_id),
-                    WB_SQ_INT(WB_OUTBOX_PENDING), WB_SQ_INT(o->next_attempt_ms),
-                    WB_SQ_INT(o->now_ms != 0 ? o->now_ms : o->next_attempt_ms));
+    int sr = WB_SQ_BIND(s, WB_SQ_INT(o->message_id), WB_SQ_INT(o->conversation_id),
+                        WB_SQ_TEXT(o->channel_id), WB_SQ_TEXT(o->recipient_id),
+                        WB_SQ_INT(WB_OUTBOX_PENDING), WB_SQ_INT(o->next_attempt_ms),
+                        WB_SQ_INT(o->now_ms != 0 ? o->now_ms : o->next_attempt_ms));
     if (sr == SQLITE_OK) {
         sr = wb_sq_exec_stmt(s);
     }
-    id = sqlite3_last_insert_rowid(st->db);
+    int64_t id = sqlite3_last_insert_rowid(st->db);
     wb_sq_done(s);
     if (sr != SQLITE_DONE) {
-        rc = wb_sq_fail(st, sr, err, "outbox insert");
-        goto out;
+        return wb_sq_fail(st, sr, err, "outbox insert");
     }
-    (void)snprintf(key, sizeof(key), "wb-%s-%s-%lld", st->instance, o->channel_id, (long long)id);
-    rc = wb_sq_prepare(st, WB_SQ_OUTBOX_SET_KEY, &s, err);
-    if (rc != WB_OK) {
-        goto out;
-    }
-    sr = WB_SQ_BIND(s, WB_SQ_TEXT(key), WB_SQ_INT(id));
-    if (sr == SQLITE_OK) {
-        sr = wb_sq_exec_stmt(s);
-    }
-    wb_sq_done(s);
-    if (sr != SQLITE_DONE) {
-        rc = wb_sq_fail(st, sr, err, "outbox key");
-    }
-out:
-    rc = wb_sq_op_end(st, &op, rc, err);
-    if (rc == WB_OK && id_out != NULL) {
+    if (id_out != NULL) {
         *id_out = id;
+    }
+    return WB_OK;
+}
+
+static enum wb_status item_load_refs(struct wb_store *st, struct wb_outbox_item *it,
+                                     struct wb_err *err);
+
+enum wb_status wb_store_outbox_add_item(struct wb_store *st, const struct wb_outbox_new *o,
+                                        const char *text, enum wb_author author,
+                                        const char *subject, bool want_refs,
+                                        struct wb_outbox_item *item, struct wb_err *err)
+{
+    int64_t id = 0;
+    memset(item, 0, sizeof(*item));
+    enum wb_status rc = wb_store_outbox_add(st, o, &id, err);
+    if (rc != WB_OK) {
+        return rc;
+    }
+    item->id = id;
+    item->message_id = o->message_id;
+    item->conversation_id = o->conversation_id;
+    item->channel_id = wb_strdup(o->channel_id);
+    item->recipient_id = wb_strdup(o->recipient_id);
+    item->text = wb_strdup(text != NULL ? text : "");
+    item->author = author;
+    item->subject = subject != NULL ? wb_strdup(subject) : NULL;
+    item->idempotency_key = outbox_key(st, o->channel_id, id);
+    item->next_attempt_ms = o->next_attempt_ms;
+    /* the LEFT JOIN of the read-back: no identity means no display fields */
+    rc = wb_store_identity_display(st, o->channel_id, o->recipient_id, &item->recipient_name,
+                                   &item->recipient_email, err);
+    if (rc == WB_ERR_NOTFOUND) {
+        wb_err_clear(err);
+        rc = WB_OK;
+    }
+    if (rc == WB_OK && want_refs) {
+        rc = item_load_refs(st, item, err);
+    }
+    if (rc != WB_OK) {
+        wb_outbox_item_free(item);
     }
     return rc;
 }
@@ -116,7 +143,7 @@ void wb_outbox_items_free(struct wb_outbox_item *v, size_t n)
     free(v);
 }
 
-static void item_from_row(sqlite3_stmt *s, struct wb_outbox_item *it)
+static void item_from_row(const struct wb_store *st, sqlite3_stmt *s, struct wb_outbox_item *it)
 {
     memset(it, 0, sizeof(*it));
     it->id = sqlite3_column_int64(s, 0);
@@ -130,6 +157,9 @@ static void item_from_row(sqlite3_stmt *s, struct wb_outbox_item *it)
     it->author = (enum wb_author)sqlite3_column_int(s, 8);
     it->subject = wb_sq_col_str(s, 9);
     it->idempotency_key = wb_sq_col_str(s, 10);
+    if (it->idempotency_key == NULL) {
+        it->idempotency_key = outbox_key(st, it->channel_id, it->id);
+    }
     it->attempts = sqlite3_column_int(s, 11);
     it->next_attempt_ms = sqlite3_column_int64(s, 12);
     it->last_error = wb_sq_col_str(s, 13);
@@ -179,7 +209,7 @@ enum wb_status wb_store_outbox_get(struct wb_store *st, int64_t id, struct wb_ou
         sr = sqlite3_step(s);
     }
     if (sr == SQLITE_ROW) {
-        item_from_row(s, out);
+        item_from_row(st, s, out);
     } else if (sr == SQLITE_DONE) {
         rc = wb_err_set(err, WB_ERR_NOTFOUND, "store: no outbox row %lld", (long long)id);
     } else {
@@ -216,7 +246,7 @@ static enum wb_status pending_rows(struct wb_store *st, int64_t after_id, size_t
             cap = cap != 0 ? cap * 2 : 16;
             *v = wb_realloc(*v, cap * sizeof(**v));
         }
-        item_from_row(s, &(*v)[(*n)++]);
+        item_from_row(st, s, &(*v)[(*n)++]);
     }
     if (sr != SQLITE_DONE) {
         rc = wb_sq_fail(st, sr, err, "outbox pending");
@@ -250,32 +280,27 @@ enum wb_status wb_store_outbox_pending(struct wb_store *st, int64_t after_id, si
 /* ---- state changes ---- */
 
 /*
- * Run a bound "UPDATE outbox ... RETURNING message_id" on a pending row.
+ * Run a bound "UPDATE outbox ... WHERE id = ? AND state = pending".
  * WB_ERR_NOTFOUND when the row does not exist or is no longer pending.
  */
 static enum wb_status outbox_transition(struct wb_store *st, sqlite3_stmt *s, int sr, int64_t id,
-                                        int64_t *message_id_out, struct wb_err *err)
+                                        struct wb_err *err)
 {
     enum wb_status rc = WB_OK;
-    *message_id_out = 0;
     if (sr == SQLITE_OK) {
-        sr = sqlite3_step(s);
-    }
-    if (sr == SQLITE_ROW) {
-        *message_id_out = sqlite3_column_int64(s, 0);
         sr = wb_sq_exec_stmt(s);
     }
     if (sr != SQLITE_DONE) {
         rc = wb_sq_fail(st, sr, err, "outbox update");
-    } else if (*message_id_out == 0) {
+    } else if (sqlite3_changes(st->db) == 0) {
         rc = wb_err_set(err, WB_ERR_NOTFOUND, "store: no pending outbox row %lld", (long long)id);
     }
     wb_sq_done(s);
     return rc;
 }
 
-/* Record the delivery result on the message itself. */
-static enum wb_status message_delivery(struct wb_store *st, enum wb_sq_id sq, int64_t message_id,
+/* Record the delivery result on the message the outbox row delivers. */
+static enum wb_status message_delivery(struct wb_store *st, enum wb_sq_id sq, int64_t outbox_id,
                                        const char *text, struct wb_err *err)
 {
     sqlite3_stmt *s = NULL;
@@ -284,7 +309,7 @@ static enum wb_status message_delivery(struct wb_store *st, enum wb_sq_id sq, in
         return rc;
     }
     int64_t delivery = sq == WB_SQ_MSG_SET_SENT ? WB_DELIVERY_SENT : WB_DELIVERY_DEAD;
-    int sr = WB_SQ_BIND(s, WB_SQ_TEXT(text), WB_SQ_INT(delivery), WB_SQ_INT(message_id));
+    int sr = WB_SQ_BIND(s, WB_SQ_TEXT(text), WB_SQ_INT(delivery), WB_SQ_INT(outbox_id));
     if (sr == SQLITE_OK) {
         sr = wb_sq_exec_stmt(s);
     }
@@ -303,7 +328,6 @@ enum wb_status wb_store_outbox_sent(struct wb_store *st, int64_t id, const char 
 {
     struct wb_sq_op op;
     sqlite3_stmt *s = NULL;
-    int64_t message_id = 0;
     enum wb_status rc = wb_sq_op_begin(st, &op, err);
     if (rc != WB_OK) {
         return rc;
@@ -312,10 +336,10 @@ enum wb_status wb_store_outbox_sent(struct wb_store *st, int64_t id, const char 
     if (rc == WB_OK) {
         int sr = WB_SQ_BIND(s, WB_SQ_INT(WB_OUTBOX_SENT), WB_SQ_INT(attempts), WB_SQ_INT(now_ms),
                             WB_SQ_INT(id), WB_SQ_INT(WB_OUTBOX_PENDING));
-        rc = outbox_transition(st, s, sr, id, &message_id, err);
+        rc = outbox_transition(st, s, sr, id, err);
     }
     if (rc == WB_OK) {
-        rc = message_delivery(st, WB_SQ_MSG_SET_SENT, message_id, external_id, err);
+        rc = message_delivery(st, WB_SQ_MSG_SET_SENT, id, external_id, err);
     }
     return wb_sq_op_end(st, &op, rc, err);
 }
@@ -347,7 +371,6 @@ enum wb_status wb_store_outbox_dead(struct wb_store *st, int64_t id, int attempt
 {
     struct wb_sq_op op;
     sqlite3_stmt *s = NULL;
-    int64_t message_id = 0;
     enum wb_status rc = wb_sq_op_begin(st, &op, err);
     if (rc != WB_OK) {
         return rc;
@@ -356,10 +379,10 @@ enum wb_status wb_store_outbox_dead(struct wb_store *st, int64_t id, int attempt
     if (rc == WB_OK) {
         int sr = WB_SQ_BIND(s, WB_SQ_INT(WB_OUTBOX_DEAD), WB_SQ_INT(attempts), WB_SQ_TEXT(error),
                             WB_SQ_INT(now_ms), WB_SQ_INT(id), WB_SQ_INT(WB_OUTBOX_PENDING));
-        rc = outbox_transition(st, s, sr, id, &message_id, err);
+        rc = outbox_transition(st, s, sr, id, err);
     }
     if (rc == WB_OK) {
-        rc = message_delivery(st, WB_SQ_MSG_SET_DEAD, message_id, error, err);
+        rc = message_delivery(st, WB_SQ_MSG_SET_DEAD, id, error, err);
     }
     return wb_sq_op_end(st, &op, rc, err);
 }

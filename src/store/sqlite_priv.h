@@ -17,6 +17,8 @@
 
 #include <warbler/store.h>
 
+#include "sqlite_cache.h"
+
 enum wb_sq_id {
     /* transactions and savepoints */
     WB_SQ_BEGIN = 0,
@@ -41,16 +43,17 @@ enum wb_sq_id {
     WB_SQ_CONV_INSERT,
     WB_SQ_CONV_GET,
     WB_SQ_CONV_SET_OWNER,
+    WB_SQ_CONV_SET_SEQ,
     WB_SQ_CONV_NEXT_SEQ,
     WB_SQ_MSG_INSERT,
     WB_SQ_MSG_LIST,
+    WB_SQ_MSG_LAST_CONTACT,
     WB_SQ_MSG_SET_TEXT,
     WB_SQ_DRAFTS,
     WB_SQ_ATTACH_INSERT,
     WB_SQ_REPLIES_SINCE,
     /* outbox, events, agents, channel state, stats */
     WB_SQ_OUTBOX_INSERT,
-    WB_SQ_OUTBOX_SET_KEY,
     WB_SQ_OUTBOX_GET,
     WB_SQ_OUTBOX_PENDING,
     WB_SQ_OUTBOX_REFS,
@@ -76,6 +79,9 @@ struct wb_store {
     int savepoints;    /* caller savepoints open in the current transaction */
     char instance[32]; /* meta 'instance': this database's random id */
     sqlite3_stmt *stmts[WB_SQ_COUNT];
+    bool cached; /* the write connection: caches on (sqlite_cache.h) */
+    struct wb_sq_caches cache;
+    struct wb_sq_ckpt *ckpt; /* background checkpointer, or NULL */
 };
 
 /* An internal atomic section around a multi-statement operation. */
@@ -83,6 +89,15 @@ struct wb_sq_op {
     bool own_tx; /* began its own transaction (no caller transaction open) */
     bool none;   /* inside a caller savepoint: no section of its own */
 };
+
+/* The background checkpointer of a write connection (sqlite_ckpt.c). */
+struct wb_sq_ckpt;
+WB_NODISCARD enum wb_status wb_sq_ckpt_start(struct wb_store *st, const char *path,
+                                             int busy_timeout_ms, struct wb_err *err);
+void wb_sq_ckpt_stop(struct wb_store *st);
+
+/* Forget every cached row: after any rollback (sqlite_cache.h). */
+void wb_sq_forget(struct wb_store *st);
 
 /* The SQL text of a statement id (sqlite_sql.c). */
 const char *wb_sq_sql(enum wb_sq_id id);

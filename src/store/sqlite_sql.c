@@ -38,7 +38,7 @@ static const char *const sq_sql[WB_SQ_COUNT] = {
     [WB_SQ_MSG_FIND] = "SELECT m.id, m.conversation_id, c.contact_id FROM messages m "
                        "JOIN conversations c ON c.id = m.conversation_id "
                        "WHERE m.channel_id = ?1 AND m.external_id = ?2",
-    [WB_SQ_IDENT_FIND] = "SELECT id, contact_id FROM identities "
+    [WB_SQ_IDENT_FIND] = "SELECT id, contact_id, name, email FROM identities "
                          "WHERE channel_id = ?1 AND external_id = ?2",
     [WB_SQ_IDENT_UPDATE] =
         "UPDATE identities SET name = coalesce(?1, name), "
@@ -64,8 +64,11 @@ static const char *const sq_sql[WB_SQ_COUNT] = {
     [WB_SQ_CONV_GET] = "SELECT " CONV_COLS " FROM conversations c WHERE c.id = ?1",
     [WB_SQ_CONV_SET_OWNER] = "UPDATE conversations SET owner = ?1, "
                              "updated_ms = max(updated_ms, ?2) WHERE id = ?3",
+    [WB_SQ_CONV_SET_SEQ] = "UPDATE conversations SET last_seq = ?1, "
+                           "updated_ms = max(updated_ms, ?2) WHERE id = ?3 AND last_seq = ?4",
     [WB_SQ_CONV_NEXT_SEQ] = "UPDATE conversations SET last_seq = last_seq + 1, "
-                            "updated_ms = max(updated_ms, ?1) WHERE id = ?2 RETURNING last_seq",
+                            "updated_ms = max(updated_ms, ?1) WHERE id = ?2 "
+                            "RETURNING last_seq, updated_ms",
     [WB_SQ_MSG_INSERT] = "INSERT INTO messages (conversation_id, seq, direction, author, "
                          "channel_id, external_id, identity_id, text, full_text, subject, raw, "
                          "delivery, created_ms) "
@@ -73,6 +76,8 @@ static const char *const sq_sql[WB_SQ_COUNT] = {
     [WB_SQ_MSG_LIST] = "SELECT id, conversation_id, seq, direction, author, channel_id, "
                        "external_id, text, delivery, delivery_error, created_ms FROM messages "
                        "WHERE conversation_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+    [WB_SQ_MSG_LAST_CONTACT] = "SELECT text FROM messages WHERE conversation_id = ?1 "
+                               "AND author = ?2 ORDER BY seq DESC LIMIT 1",
     [WB_SQ_MSG_SET_TEXT] =
         "UPDATE messages SET text = coalesce(?1, text), delivery = ?2 WHERE id = ?3",
     [WB_SQ_ATTACH_INSERT] = "INSERT INTO attachments (message_id, filename, content_type, size, "
@@ -87,21 +92,22 @@ static const char *const sq_sql[WB_SQ_COUNT] = {
     [WB_SQ_OUTBOX_INSERT] = "INSERT INTO outbox (message_id, conversation_id, channel_id, "
                             "recipient_id, state, attempts, next_attempt_ms, created_ms, "
                             "updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?7)",
-    [WB_SQ_OUTBOX_SET_KEY] = "UPDATE outbox SET idempotency_key = ?1 WHERE id = ?2",
     [WB_SQ_OUTBOX_GET] = ITEM_SELECT "WHERE o.id = ?1",
     [WB_SQ_OUTBOX_PENDING] = ITEM_SELECT "WHERE o.state = ?1 AND o.id > ?2 ORDER BY o.id LIMIT ?3",
     [WB_SQ_OUTBOX_REFS] = "SELECT external_id FROM (SELECT external_id, seq FROM messages "
                           "WHERE conversation_id = ?1 AND channel_id = ?2 "
                           "AND external_id IS NOT NULL ORDER BY seq DESC LIMIT ?3) ORDER BY seq",
     [WB_SQ_OUTBOX_SENT] = "UPDATE outbox SET state = ?1, attempts = ?2, updated_ms = ?3, "
-                          "last_error = NULL WHERE id = ?4 AND state = ?5 RETURNING message_id",
+                          "last_error = NULL WHERE id = ?4 AND state = ?5",
     [WB_SQ_MSG_SET_SENT] = "UPDATE messages SET external_id = coalesce(?1, external_id), "
-                           "delivery = ?2, delivery_error = NULL WHERE id = ?3",
+                           "delivery = ?2, delivery_error = NULL "
+                           "WHERE id = (SELECT message_id FROM outbox WHERE id = ?3)",
     [WB_SQ_OUTBOX_RETRY] = "UPDATE outbox SET attempts = ?1, next_attempt_ms = ?2, "
                            "last_error = ?3 WHERE id = ?4 AND state = ?5",
     [WB_SQ_OUTBOX_DEAD] = "UPDATE outbox SET state = ?1, attempts = ?2, last_error = ?3, "
-                          "updated_ms = ?4 WHERE id = ?5 AND state = ?6 RETURNING message_id",
-    [WB_SQ_MSG_SET_DEAD] = "UPDATE messages SET delivery_error = ?1, delivery = ?2 WHERE id = ?3",
+                          "updated_ms = ?4 WHERE id = ?5 AND state = ?6",
+    [WB_SQ_MSG_SET_DEAD] = "UPDATE messages SET delivery_error = ?1, delivery = ?2 "
+                           "WHERE id = (SELECT message_id FROM outbox WHERE id = ?3)",
     [WB_SQ_OUTBOX_COUNTS] = "SELECT state, count(*) FROM outbox GROUP BY state",
     [WB_SQ_EVENT_INSERT] = "INSERT INTO events (kind, conversation_id, message_id, created_ms) "
                            "VALUES (?1, ?2, ?3, ?4)",
