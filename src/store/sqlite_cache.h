@@ -25,7 +25,7 @@
 
 #include <warbler/store.h>
 
-#define WB_SQ_CACHE_GEN 4096
+#define WB_SQ_CACHE_GEN 8192
 
 /* Texts longer than this are not kept; the query runs instead. */
 #define WB_SQ_CACHE_TEXT_MAX 512

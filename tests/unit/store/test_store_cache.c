@@ -192,7 +192,10 @@ static void test_cache_matches_database(void **state)
     }
 }
 
-/* More identities than two cache generations hold: evicted ones are read again. */
+/*
+ * More identities than two cache generations hold (2 x 8,192,
+ * src/store/sqlite_cache.h): evicted ones are read again, right.
+ */
 static void test_cache_generations(void **state)
 {
     struct store_fx *fx = *state;
