@@ -136,6 +136,21 @@ static const char *const migrations[] = {
      */
     ("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
      "INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(6))));"),
+
+    /*
+     * 5: cheaper writes on the ingest path. The conversation index no
+     * longer holds updated_ms, so the update every message makes to its
+     * conversation leaves the index alone (the newest-open query sorts the
+     * contact's few conversations instead). The identity index on messages
+     * served only the count of bot replies per sender: it becomes a partial
+     * index of bot replies, which inbound messages do not touch. The
+     * literals 1 are WB_AUTHOR_BOT and WB_DIR_OUT (checked in sqlite_sql.c).
+     */
+    ("DROP INDEX conversations_contact;"
+     "CREATE INDEX conversations_contact ON conversations (contact_id, channel_id);"
+     "DROP INDEX messages_identity;"
+     "CREATE INDEX messages_bot_replies ON messages (identity_id, created_ms)"
+     " WHERE author = 1 AND direction = 1;"),
 };
 
 int wb_sq_schema_latest(void)

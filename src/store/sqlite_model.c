@@ -842,8 +842,7 @@ enum wb_status wb_store_bot_replies_since(struct wb_store *st, int64_t identity_
     if (rc != WB_OK) {
         return rc;
     }
-    int sr = WB_SQ_BIND(s, WB_SQ_INT(identity_id), WB_SQ_INT(WB_AUTHOR_BOT), WB_SQ_INT(WB_DIR_OUT),
-                        WB_SQ_INT(since_ms));
+    int sr = WB_SQ_BIND(s, WB_SQ_INT(identity_id), WB_SQ_INT(since_ms));
     if (sr == SQLITE_OK) {
         sr = sqlite3_step(s);
     }

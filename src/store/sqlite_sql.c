@@ -23,6 +23,9 @@
     "JOIN conversations c ON c.id = o.conversation_id "                                        \
     "LEFT JOIN identities i ON i.channel_id = o.channel_id AND i.external_id = o.recipient_id "
 
+/* the partial index messages_bot_replies (migration 5) spells these as 1 */
+_Static_assert(WB_AUTHOR_BOT == 1 && WB_DIR_OUT == 1, "messages_bot_replies literals");
+
 static const char *const sq_sql[WB_SQ_COUNT] = {
     [WB_SQ_BEGIN] = "BEGIN IMMEDIATE",
     [WB_SQ_BEGIN_READ] = "BEGIN",
@@ -82,8 +85,9 @@ static const char *const sq_sql[WB_SQ_COUNT] = {
         "UPDATE messages SET text = coalesce(?1, text), delivery = ?2 WHERE id = ?3",
     [WB_SQ_ATTACH_INSERT] = "INSERT INTO attachments (message_id, filename, content_type, size, "
                             "path, is_inline, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    [WB_SQ_REPLIES_SINCE] = "SELECT count(*) FROM messages WHERE identity_id = ?1 AND author = ?2 "
-                            "AND direction = ?3 AND created_ms >= ?4",
+    /* literals, not bound: SQLite uses a partial index only for constants */
+    [WB_SQ_REPLIES_SINCE] = "SELECT count(*) FROM messages WHERE identity_id = ?1 AND author = 1 "
+                            "AND direction = 1 AND created_ms >= ?2",
     [WB_SQ_META_GET] = "SELECT value FROM meta WHERE key = ?1",
     [WB_SQ_DRAFTS] = "SELECT m.id, m.conversation_id, m.channel_id, i.external_id "
                      "FROM messages m JOIN identities i ON i.id = m.identity_id "
