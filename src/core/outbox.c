@@ -8,16 +8,32 @@
  * Due items become curl easy handles (at most max_inflight at once); the
  * connector builds each request and reads each response. Backoff is
  * exponential with jitter and never shorter than the peer's Retry-After.
- * The loop sleeps in curl_multi_poll() and is woken by curl_multi_wakeup()
- * when an item is submitted or at stop.
+ * The loop drives curl through the socket interface: curl tells us which
+ * sockets to watch (an epoll set) and when its timer is due, and each
+ * ready socket is handed to curl_multi_socket_action(). curl_multi_perform()
+ * instead polled every transfer's socket on every call, one poll(2) per
+ * transfer in flight per iteration. The loop sleeps in epoll_wait() and is
+ * woken through an eventfd when an item is submitted, a sender finishes,
+ * or at stop; submitters skip the wakeup while one is already pending, so
+ * a burst of submits costs one wakeup.
+ *
+ * Per-request costs are kept off the hot path: easy handles go back to a
+ * pool (curl_easy_reset) instead of being created and destroyed per
+ * attempt, header lists are built in the job's arena, and the multi handle
+ * keeps up to max_inflight idle connections so bursts reuse them rather
+ * than reconnecting.
  *
  * Thread: the http thread owns the CURLM, every easy handle and the heap.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
@@ -37,7 +53,6 @@ struct job {
     struct wb_http_call *call; /* a one-shot call */
     int64_t due_ms;
     CURL *easy;
-    struct curl_slist *hdrs;
     struct wb_arena arena;
     struct wb_buf body;
     struct wb_header resp_hdrs[MAX_RESP_HEADERS];
@@ -63,6 +78,13 @@ struct wb_outbox {
     wb_report_fn report;
     void *report_ctx;
     struct wb_queue *intake;
+    /*
+     * Set by a submitter that wrote a wakeup the loop has not yet acted
+     * on; cleared by the loop before it drains the intake.
+     */
+    atomic_bool wake_pending;
+    int wake_fd;  /* eventfd: submit, sender done, stop */
+    int epoll_fd; /* wake_fd and the sockets curl asks us to watch */
     CURLM *multi;
     pthread_t thread;
     bool started;
@@ -72,6 +94,9 @@ struct wb_outbox {
     size_t n_heap, cap_heap;
     struct job **flying; /* jobs attached to the multi handle */
     size_t inflight;
+    CURL **easy_pool; /* reset easy handles, at most max_inflight */
+    size_t n_easy_pool;
+    int64_t curl_due_mono;          /* when curl's timer fires (monotonic ms), -1 none */
     struct wb_send_report **unsent; /* reports the core queue had no room for */
     size_t n_unsent, cap_unsent;
     uint64_t rng;
@@ -88,6 +113,14 @@ static uint64_t rng_next(uint64_t *s)
     x ^= x >> 27;
     *s = x;
     return x * 0x2545F4914F6CDD1DULL;
+}
+
+/* Wake the http thread (any thread). */
+static void wake(struct wb_outbox *ob)
+{
+    uint64_t one = 1;
+    /* only fails when the counter is saturated: the loop is awake then */
+    (void)!write(ob->wake_fd, &one, sizeof(one));
 }
 
 int64_t wb_outbox_backoff_ms(const struct wb_conf_outbox *conf, int attempts, uint64_t rnd)
@@ -116,16 +149,42 @@ static void job_free(struct job *j)
     if (j->easy != NULL) {
         curl_easy_cleanup(j->easy);
     }
-    curl_slist_free_all(j->hdrs);
     wb_arena_free(&j->arena);
     wb_buf_free(&j->body);
     free(j);
 }
 
-static void job_reset_attempt(struct job *j)
+/* An easy handle from the pool, or a new one (NULL when curl cannot make one). */
+static CURL *easy_get(struct wb_outbox *ob)
 {
-    curl_slist_free_all(j->hdrs);
-    j->hdrs = NULL;
+    if (ob->n_easy_pool > 0) {
+        return ob->easy_pool[--ob->n_easy_pool];
+    }
+    return curl_easy_init();
+}
+
+/*
+ * Give j's easy handle (detached from the multi) back to the pool. The
+ * reset drops every option, so no pointer into j survives in the handle.
+ */
+static void easy_put(struct wb_outbox *ob, struct job *j)
+{
+    CURL *e = j->easy;
+    j->easy = NULL;
+    if (e == NULL) {
+        return;
+    }
+    if (ob->n_easy_pool == (size_t)ob->conf.max_inflight) {
+        curl_easy_cleanup(e);
+        return;
+    }
+    curl_easy_reset(e);
+    ob->easy_pool[ob->n_easy_pool++] = e;
+}
+
+static void job_reset_attempt(struct wb_outbox *ob, struct job *j)
+{
+    easy_put(ob, j);
     wb_arena_free(&j->arena);
     wb_buf_reset(&j->body);
     j->n_resp_hdrs = 0;
@@ -283,6 +342,7 @@ static void settle(struct wb_outbox *ob, struct job *j, const struct wb_send_res
             wb_channel_set_state(stats, WB_CHANNEL_UP, NULL);
         }
         report_push(ob, r);
+        easy_put(ob, j);
         job_free(j);
         return;
     }
@@ -299,6 +359,7 @@ static void settle(struct wb_outbox *ob, struct job *j, const struct wb_send_res
         wb_log(WB_LOG_WARN, "outbox: item %lld for %s is dead after %d attempt(s): %s",
                (long long)j->it->id, j->it->channel_id, j->it->attempts, res->reason);
         report_push(ob, r);
+        easy_put(ob, j);
         job_free(j);
         return;
     }
@@ -317,7 +378,7 @@ static void settle(struct wb_outbox *ob, struct job *j, const struct wb_send_res
            (long long)j->it->id, j->it->attempts, res->reason, (long long)delay);
     report_push(ob, r);
     j->due_ms = now + delay;
-    job_reset_attempt(j);
+    job_reset_attempt(ob, j);
     heap_push(ob, j);
 }
 
@@ -393,23 +454,38 @@ static void outbound_from_item(const struct wb_outbox_item *it, struct wb_outbou
 static enum wb_status easy_setup(struct wb_outbox *ob, struct job *j, const struct wb_http_out *req,
                                  int64_t timeout_ms)
 {
-    CURL *e = j->easy;
-    (void)curl_easy_reset(e);
-    for (size_t i = 0; i < req->n_headers; i++) {
-        char *h = wb_arena_printf(&j->arena, "%s: %s", req->headers[i].name, req->headers[i].value);
-        if (strpbrk(h, "\r\n") != NULL) {
-            return WB_ERR_INVAL;
+    CURL *e = j->easy; /* fresh or reset (easy_put) */
+    struct curl_slist *hdrs = NULL, **tail = &hdrs;
+    (void)ob;
+    /*
+     * curl only reads the list, so it is built in the arena (no malloc per
+     * header); the arena outlives the transfer and the reset in easy_put.
+     */
+    for (size_t i = 0; i <= req->n_headers; i++) {
+        struct curl_slist *node = wb_arena_alloc(&j->arena, sizeof(*node));
+        if (i == req->n_headers) {
+            node->data = (char *)(uintptr_t) "Expect:";
+        } else {
+            const char *name = req->headers[i].name, *value = req->headers[i].value;
+            size_t nl = strlen(name), vl = strlen(value);
+            char *h = wb_arena_alloc(&j->arena, nl + vl + 3);
+            memcpy(h, name, nl);
+            memcpy(h + nl, ": ", 2);
+            memcpy(h + nl + 2, value, vl + 1);
+            if (strpbrk(h, "\r\n") != NULL) {
+                return WB_ERR_INVAL;
+            }
+            node->data = h;
         }
-        j->hdrs = curl_slist_append(j->hdrs, h);
+        *tail = node;
+        tail = &node->next;
     }
-    j->hdrs = curl_slist_append(j->hdrs, "Expect:");
     (void)curl_easy_setopt(e, CURLOPT_URL, req->url);
     (void)curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     (void)curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    (void)ob;
     (void)curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
     (void)curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
-    (void)curl_easy_setopt(e, CURLOPT_HTTPHEADER, j->hdrs);
+    (void)curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
     (void)curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->errbuf);
     (void)curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     (void)curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
@@ -480,7 +556,7 @@ static void call_start(struct wb_outbox *ob, struct job *j)
     req.body = j->call->body;
     req.body_len = j->call->body_len;
     if (j->easy == NULL) {
-        j->easy = curl_easy_init();
+        j->easy = easy_get(ob);
     }
     if (j->easy == NULL || easy_setup(ob, j, &req, j->call->timeout_ms) != WB_OK ||
         !attach(ob, j)) {
@@ -506,6 +582,7 @@ static void call_finish(struct wb_outbox *ob, struct job *j, CURLcode rc)
     res->body = wb_memdup(j->body.data ? j->body.data : "", j->body.len);
     res->body_len = j->body.len;
     report_push(ob, r);
+    easy_put(ob, j);
     job_free(j);
 }
 
@@ -553,7 +630,7 @@ static void job_start_delivery(struct wb_outbox *ob, struct job *j)
         return;
     }
     if (j->easy == NULL) {
-        j->easy = curl_easy_init();
+        j->easy = easy_get(ob);
     }
     if (j->easy == NULL || easy_setup(ob, j, &req, ob->conf.timeout_ms) != WB_OK) {
         settle_error(ob, j, WB_SEND_PERMANENT, "cannot build the HTTP request", stats);
@@ -617,6 +694,7 @@ static void *sender_main(void *arg)
 {
     struct wb_outbox *ob = arg;
     void *item;
+    (void)pthread_setname_np(pthread_self(), "wb-sender");
     while (wb_queue_pop_batch(ob->pool_q, &item, 1, -1, 0) == 1) {
         struct job *j = item;
         struct pool_done *d = wb_calloc(1, sizeof(*d));
@@ -646,7 +724,7 @@ static void *sender_main(void *arg)
             free(d);
             continue;
         }
-        (void)curl_multi_wakeup(ob->multi);
+        wake(ob);
     }
     return NULL;
 }
@@ -656,7 +734,8 @@ static void drain_pool(struct wb_outbox *ob)
 {
     void *items[64];
     size_t n;
-    while ((n = wb_queue_pop_batch(ob->pool_done, items, WB_ARRAY_LEN(items), 0, 0)) > 0) {
+    do {
+        n = wb_queue_pop_batch(ob->pool_done, items, WB_ARRAY_LEN(items), 0, 0);
         for (size_t i = 0; i < n; i++) {
             struct pool_done *d = items[i];
             wb_histogram_observe(&wb_metrics.send_seconds,
@@ -664,7 +743,7 @@ static void drain_pool(struct wb_outbox *ob)
             settle(ob, d->j, &d->res, wb_channel_stats_get(d->j->it->channel_id));
             free(d);
         }
-    }
+    } while (n == WB_ARRAY_LEN(items)); /* a short batch emptied the queue */
 }
 
 /* ---- the loop ---- */
@@ -673,11 +752,14 @@ static void drain_intake(struct wb_outbox *ob)
 {
     void *items[256];
     size_t n;
-    while ((n = wb_queue_pop_batch(ob->intake, items, WB_ARRAY_LEN(items), 0, 0)) > 0) {
+    /* cleared before draining: a submit after this point wakes the loop again */
+    atomic_store(&ob->wake_pending, false);
+    do {
+        n = wb_queue_pop_batch(ob->intake, items, WB_ARRAY_LEN(items), 0, 0);
         for (size_t i = 0; i < n; i++) {
             heap_push(ob, items[i]);
         }
-    }
+    } while (n == WB_ARRAY_LEN(items)); /* a short batch emptied the queue */
 }
 
 static int next_wait_ms(struct wb_outbox *ob)
@@ -695,11 +777,75 @@ static int next_wait_ms(struct wb_outbox *ob)
     return (int)wait;
 }
 
+/* CURLMOPT_SOCKETFUNCTION: mirror what curl wants to watch in the epoll set. */
+static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+    struct wb_outbox *ob = userp;
+    struct epoll_event ev;
+    (void)easy;
+
+    if (what == CURL_POLL_REMOVE) {
+        /* curl says so before it closes the socket; ENOENT/EBADF are harmless */
+        (void)epoll_ctl(ob->epoll_fd, EPOLL_CTL_DEL, s, NULL);
+        return 0;
+    }
+    memset(&ev, 0, sizeof(ev));
+    ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
+    ev.data.fd = s;
+    if (socketp != NULL) {
+        if (epoll_ctl(ob->epoll_fd, EPOLL_CTL_MOD, s, &ev) == 0 || errno != ENOENT) {
+            return 0;
+        }
+    }
+    if (epoll_ctl(ob->epoll_fd, EPOLL_CTL_ADD, s, &ev) != 0 && errno == EEXIST) {
+        (void)epoll_ctl(ob->epoll_fd, EPOLL_CTL_MOD, s, &ev);
+    }
+    /* any non-NULL marker: the socket is in the set */
+    (void)curl_multi_assign(ob->multi, s, ob);
+    return 0;
+}
+
+/* CURLMOPT_TIMERFUNCTION: remember when curl wants socket_action(TIMEOUT). */
+static int on_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+    struct wb_outbox *ob = userp;
+    (void)multi;
+    ob->curl_due_mono = timeout_ms < 0 ? -1 : wb_mono_ms() + timeout_ms;
+    return 0;
+}
+
+/* Settle every finished transfer. */
+static void collect_done(struct wb_outbox *ob)
+{
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(ob->multi, &left)) != NULL) {
+        if (msg->msg == CURLMSG_DONE) {
+            struct job *j = NULL;
+            (void)curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j);
+            job_finish(ob, j, msg->data.result);
+        }
+    }
+}
+
+/* Run curl's timer when it is due. */
+static void curl_timer(struct wb_outbox *ob)
+{
+    int running = 0;
+    if (ob->curl_due_mono >= 0 && ob->curl_due_mono <= wb_mono_ms()) {
+        ob->curl_due_mono = -1; /* curl sets it again as needed */
+        (void)curl_multi_socket_action(ob->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    }
+}
+
 static void *outbox_main(void *arg)
 {
     struct wb_outbox *ob = arg;
+    struct epoll_event evs[64];
     int running = 0;
 
+    /* a name makes the thread findable in top -H, perf and /proc */
+    (void)pthread_setname_np(pthread_self(), "wb-http");
     while (!atomic_load(&ob->stopping)) {
         drain_intake(ob);
         drain_pool(ob);
@@ -709,17 +855,29 @@ static void *outbox_main(void *arg)
                ob->heap[0]->due_ms <= now) {
             job_start(ob, heap_pop(ob));
         }
-        (void)curl_multi_perform(ob->multi, &running);
-        CURLMsg *msg;
-        int left;
-        while ((msg = curl_multi_info_read(ob->multi, &left)) != NULL) {
-            if (msg->msg == CURLMSG_DONE) {
-                struct job *j = NULL;
-                (void)curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j);
-                job_finish(ob, j, msg->data.result);
-            }
+        /* new transfers set a zero timeout: start them before sleeping */
+        curl_timer(ob);
+        collect_done(ob);
+        int wait = next_wait_ms(ob);
+        if (ob->curl_due_mono >= 0) {
+            int64_t d = ob->curl_due_mono - wb_mono_ms();
+            d = d < 0 ? 0 : d;
+            wait = d < wait ? (int)d : wait;
         }
-        (void)curl_multi_poll(ob->multi, NULL, 0, next_wait_ms(ob), NULL);
+        int n = epoll_wait(ob->epoll_fd, evs, (int)WB_ARRAY_LEN(evs), wait);
+        for (int i = 0; i < n; i++) {
+            if (evs[i].data.fd == ob->wake_fd) {
+                uint64_t v;
+                (void)!read(ob->wake_fd, &v, sizeof(v));
+                continue;
+            }
+            int bits = ((evs[i].events & EPOLLIN) ? CURL_CSELECT_IN : 0) |
+                       ((evs[i].events & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
+                       ((evs[i].events & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
+            (void)curl_multi_socket_action(ob->multi, evs[i].data.fd, bits, &running);
+        }
+        curl_timer(ob);
+        collect_done(ob);
     }
     return NULL;
 }
@@ -735,13 +893,27 @@ enum wb_status wb_outbox_new(const struct wb_conf_outbox *conf, wb_report_fn rep
     ob->pool_q = wb_queue_new(1024);
     ob->pool_done = wb_queue_new(1024);
     ob->flying = wb_calloc((size_t)conf->max_inflight, sizeof(*ob->flying));
+    ob->easy_pool = wb_calloc((size_t)conf->max_inflight, sizeof(*ob->easy_pool));
+    ob->curl_due_mono = -1;
+    ob->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    ob->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
     ob->multi = curl_multi_init();
-    if (ob->multi == NULL) {
-        wb_queue_free(ob->intake, NULL);
-        free(ob);
-        return wb_err_set(err, WB_ERR_INTERNAL, "outbox: curl_multi_init failed");
+    struct epoll_event ev = { .events = EPOLLIN, .data.fd = ob->wake_fd };
+    if (ob->wake_fd < 0 || ob->epoll_fd < 0 || ob->multi == NULL ||
+        epoll_ctl(ob->epoll_fd, EPOLL_CTL_ADD, ob->wake_fd, &ev) != 0) {
+        wb_outbox_free(ob);
+        return wb_err_set(err, WB_ERR_INTERNAL, "outbox: cannot set up the curl multi loop");
     }
+    (void)curl_multi_setopt(ob->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    (void)curl_multi_setopt(ob->multi, CURLMOPT_SOCKETDATA, ob);
+    (void)curl_multi_setopt(ob->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+    (void)curl_multi_setopt(ob->multi, CURLMOPT_TIMERDATA, ob);
     (void)curl_multi_setopt(ob->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)conf->max_inflight);
+    /*
+     * The default cache size follows the number of attached handles, so a
+     * lull between bursts closed connections that the next burst reopened.
+     */
+    (void)curl_multi_setopt(ob->multi, CURLMOPT_MAXCONNECTS, (long)conf->max_inflight);
     if (getrandom(&ob->rng, sizeof(ob->rng), 0) != (ssize_t)sizeof(ob->rng) || ob->rng == 0) {
         ob->rng = (uint64_t)wb_now_ms() | 1;
     }
@@ -772,7 +944,10 @@ static void submit_job(struct wb_outbox *ob, struct job *j)
         job_free(j);
         return;
     }
-    (void)curl_multi_wakeup(ob->multi);
+    /* one wakeup per drain: the loop clears the flag before it drains the intake */
+    if (!atomic_exchange(&ob->wake_pending, true)) {
+        wake(ob);
+    }
 }
 
 void wb_outbox_submit_take(struct wb_outbox *ob, struct wb_outbox_item *it)
@@ -802,7 +977,7 @@ void wb_outbox_stop(struct wb_outbox *ob)
     wb_queue_close(ob->intake);
     wb_queue_close(ob->pool_q);
     wb_queue_close(ob->pool_done);
-    (void)curl_multi_wakeup(ob->multi);
+    wake(ob);
     (void)pthread_join(ob->thread, NULL);
     /* a sender in a blocking send() finishes it; its row stays pending */
     for (size_t i = 0; i < ob->n_senders; i++) {
@@ -839,6 +1014,10 @@ void wb_outbox_free(struct wb_outbox *ob)
         job_free(ob->flying[i]);
     }
     free(ob->flying);
+    for (size_t i = 0; i < ob->n_easy_pool; i++) {
+        curl_easy_cleanup(ob->easy_pool[i]);
+    }
+    free(ob->easy_pool);
     for (size_t i = 0; i < ob->n_unsent; i++) {
         wb_call_result_free(ob->unsent[i]->call);
         free(ob->unsent[i]);
@@ -848,6 +1027,14 @@ void wb_outbox_free(struct wb_outbox *ob)
     wb_queue_free(ob->pool_q, free_job);
     wb_queue_free(ob->pool_done, free_pool_done);
     free(ob->senders);
-    (void)curl_multi_cleanup(ob->multi);
+    if (ob->multi != NULL) {
+        (void)curl_multi_cleanup(ob->multi);
+    }
+    if (ob->epoll_fd >= 0) {
+        (void)close(ob->epoll_fd);
+    }
+    if (ob->wake_fd >= 0) {
+        (void)close(ob->wake_fd);
+    }
     free(ob);
 }

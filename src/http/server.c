@@ -8,7 +8,9 @@
  * request stays open until the core reports the batch committed: the core
  * thread pushes a completion to our inbox and calls lws_cancel_service(),
  * the only lws call made off this thread; LWS_CALLBACK_EVENT_WAIT_CANCELLED
- * drains the inbox. Completions find their request by id in a small hash
+ * drains the inbox. A batch commit completes many requests at once, so the
+ * core skips lws_cancel_service() (a pipe write, and a wakeup here) while
+ * an earlier one has not been drained yet. Completions find their request by id in a small hash
  * map, so a client that hung up meanwhile is simply skipped.
  *
  * Thread: loop, except wb_server_stop/wake and on_done (core thread).
@@ -45,6 +47,8 @@ struct wb_server {
     struct lws_context *ctx;
     struct lws_vhost *vhost;
     struct wb_queue *inbox; /* struct completion *, from the core thread */
+    /* a cancel is on its way: set by on_done, cleared before draining */
+    atomic_bool wake_pending;
     struct req_map pending;
     uint64_t next_req;
     struct wb_limits lim;
@@ -202,34 +206,86 @@ static void answer_error(struct lws *wsi, struct pss *p, int status, const char 
     json_decref(o);
 }
 
-static int write_answer(struct wb_server *srv, struct lws *wsi, struct pss *p)
-{
-    unsigned char hdr[LWS_PRE + 512];
-    unsigned char *start = hdr + LWS_PRE, *ptr = start, *end = hdr + sizeof(hdr) - 1;
-    char ra[24];
+/* Answers up to this size go out with their headers in one write. */
+#define ONE_WRITE_BODY 2048
 
-    if (lws_add_http_common_headers(wsi, (unsigned int)p->status, p->ctype, p->resp_len, &ptr,
-                                    end) != 0) {
-        return -1;
+/*
+ * Headers of p's answer at *ptr. With set_length, lws is told the content
+ * length (it then counts the body writes); without, the same status,
+ * Content-Type and Content-Length headers are written by hand so that
+ * headers and body can go out in one write, which lws would otherwise
+ * count as body bytes. (lws_add_http_common_headers() adds nothing else
+ * for these content types: its stream compression only applies to text/
+ * types, and the 4.1 packages are built without it.)
+ */
+static int answer_headers(struct lws *wsi, struct pss *p, bool set_length, unsigned char **ptr,
+                          unsigned char *end)
+{
+    char num[24];
+    int n;
+
+    if (set_length) {
+        if (lws_add_http_common_headers(wsi, (unsigned int)p->status, p->ctype, p->resp_len, ptr,
+                                        end) != 0) {
+            return -1;
+        }
+    } else {
+        n = snprintf(num, sizeof(num), "%zu", p->resp_len);
+        if (lws_add_http_header_status(wsi, (unsigned int)p->status, ptr, end) != 0 ||
+            lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
+                                         (const unsigned char *)p->ctype, (int)strlen(p->ctype),
+                                         ptr, end) != 0 ||
+            lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH,
+                                         (const unsigned char *)num, n, ptr, end) != 0) {
+            return -1;
+        }
     }
     if (p->retry_after_s > 0) {
-        int n = snprintf(ra, sizeof(ra), "%lld", (long long)p->retry_after_s);
-        if (lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_RETRY_AFTER, (unsigned char *)ra, n,
-                                         &ptr, end) != 0) {
+        n = snprintf(num, sizeof(num), "%lld", (long long)p->retry_after_s);
+        if (lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_RETRY_AFTER,
+                                         (const unsigned char *)num, n, ptr, end) != 0) {
             return -1;
         }
     }
     if (p->close_after &&
         lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *)"close", 5,
-                                     &ptr, end) != 0) {
+                                     ptr, end) != 0) {
         return -1;
     }
-    if (lws_finalize_write_http_header(wsi, start, &ptr, end) != 0) {
-        return -1;
-    }
-    if (p->resp_len > 0 && lws_write(wsi, (unsigned char *)p->resp + LWS_PRE, p->resp_len,
-                                     LWS_WRITE_HTTP_FINAL) != (int)p->resp_len) {
-        return -1;
+    return 0;
+}
+
+static int write_answer(struct wb_server *srv, struct lws *wsi, struct pss *p)
+{
+    unsigned char buf[LWS_PRE + 512 + ONE_WRITE_BODY];
+    unsigned char *start = buf + LWS_PRE, *ptr = start;
+
+    if (p->resp_len <= ONE_WRITE_BODY) {
+        /*
+         * A small answer (every webhook answer) in one write: one send(2)
+         * and one TCP segment instead of two.
+         */
+        unsigned char *end = start + 512 - 1;
+        if (answer_headers(wsi, p, false, &ptr, end) != 0 ||
+            lws_finalize_http_header(wsi, &ptr, end) != 0) {
+            return -1;
+        }
+        memcpy(ptr, p->resp + LWS_PRE, p->resp_len);
+        ptr += p->resp_len;
+        if (lws_write(wsi, start, (size_t)(ptr - start), LWS_WRITE_HTTP_FINAL) !=
+            (int)(ptr - start)) {
+            return -1;
+        }
+    } else {
+        unsigned char *end = buf + sizeof(buf) - 1;
+        if (answer_headers(wsi, p, true, &ptr, end) != 0 ||
+            lws_finalize_write_http_header(wsi, start, &ptr, end) != 0) {
+            return -1;
+        }
+        if (lws_write(wsi, (unsigned char *)p->resp + LWS_PRE, p->resp_len, LWS_WRITE_HTTP_FINAL) !=
+            (int)p->resp_len) {
+            return -1;
+        }
     }
     bool close = p->close_after;
     pss_reset(srv, p);
@@ -385,7 +441,9 @@ static void on_done(void *ctx, const struct wb_message *m, enum wb_status st,
         free(c);
         return;
     }
-    lws_cancel_service(srv->ctx);
+    if (!atomic_exchange(&srv->wake_pending, true)) {
+        lws_cancel_service(srv->ctx);
+    }
 }
 
 /* Copy the standard headers and the connector's own into the arena. */
@@ -394,10 +452,13 @@ static size_t collect_headers(struct lws *wsi, const struct wb_connector_ops *op
 {
     size_t n = 0;
     for (int t = 0; t < WSI_TOKEN_COUNT && n < MAX_REQ_HEADERS; t++) {
-        const char *name = (const char *)lws_token_to_string((enum lws_token_indexes)t);
         int len = lws_hdr_total_length(wsi, (enum lws_token_indexes)t);
+        if (len <= 0 || len > MAX_HDR_VALUE) {
+            continue; /* most tokens are absent: skip the name lookup */
+        }
+        const char *name = (const char *)lws_token_to_string((enum lws_token_indexes)t);
         size_t nl = name ? strlen(name) : 0;
-        if (len <= 0 || len > MAX_HDR_VALUE || nl < 2 || name[nl - 1] != ':' || name[0] == ':') {
+        if (nl < 2 || name[nl - 1] != ':' || name[0] == ':') {
             continue;
         }
         char *v = wb_arena_alloc(a, (size_t)len + 1);
@@ -409,11 +470,15 @@ static size_t collect_headers(struct lws *wsi, const struct wb_connector_ops *op
     }
     for (size_t i = 0; ops->headers != NULL && ops->headers[i] != NULL && n < MAX_REQ_HEADERS;
          i++) {
-        char *lname = wb_arena_printf(a, "%s:", ops->headers[i]);
-        for (char *q = lname; *q; q++) {
-            *q = (char)((*q >= 'A' && *q <= 'Z') ? *q + 32 : *q);
+        size_t hl = strlen(ops->headers[i]);
+        char *lname = wb_arena_alloc(a, hl + 2);
+        for (size_t k = 0; k < hl; k++) {
+            char c = ops->headers[i][k];
+            lname[k] = (char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
         }
-        int nlen = (int)strlen(lname);
+        lname[hl] = ':';
+        lname[hl + 1] = '\0';
+        int nlen = (int)hl + 1;
         int len = lws_hdr_custom_length(wsi, lname, nlen);
         if (len <= 0 || len > MAX_HDR_VALUE) {
             continue;
@@ -557,7 +622,10 @@ static void drain_inbox(struct wb_server *srv)
 {
     void *items[256];
     size_t n;
-    while ((n = wb_queue_pop_batch(srv->inbox, items, WB_ARRAY_LEN(items), 0, 0)) > 0) {
+    /* cleared before draining: a completion pushed after this cancels again */
+    atomic_store(&srv->wake_pending, false);
+    do {
+        n = wb_queue_pop_batch(srv->inbox, items, WB_ARRAY_LEN(items), 0, 0);
         for (size_t i = 0; i < n; i++) {
             struct completion *c = items[i];
             struct lws *wsi = map_get(&srv->pending, c->req_id);
@@ -571,7 +639,7 @@ static void drain_inbox(struct wb_server *srv)
             }
             free(c);
         }
-    }
+    } while (n == WB_ARRAY_LEN(items)); /* a short batch emptied the queue */
 }
 
 static int on_http(struct wb_server *srv, struct lws *wsi, struct pss *p, const char *uri)

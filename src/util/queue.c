@@ -113,6 +113,14 @@ static void wait_locked(struct wb_queue *q, int64_t ms)
         }
         return;
     }
+    if (ms == 0) {
+        /*
+         * A poll: a timed wait on an already-passed deadline still costs a
+         * clock read and a futex syscall, which the loop and http threads
+         * would pay on every drain of an empty queue.
+         */
+        return;
+    }
     deadline_after(&ts, ms);
     while (q->len == 0 && !q->closed) {
         if (pthread_cond_timedwait(&q->not_empty, &q->mu, &ts) == ETIMEDOUT) {
