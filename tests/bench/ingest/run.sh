@@ -6,6 +6,9 @@
 #
 #   tests/bench/ingest/run.sh [BUILD_DIR]    (needs wrk, nginx-light, python3, sqlite3)
 #
+# Then bench_store runs the store's work for the same messages alone, on
+# one thread: the rate no core thread can pass, whatever the rest costs.
+#
 # Rates are read from each server's own counter (warblerd /metrics, nginx
 # stub_status) over a steady window that starts WARM seconds after the
 # first answer, because wrk loads its request files while its first thread
@@ -130,6 +133,14 @@ join "$tmp/cpu1" "$tmp/cpu2" | awk -v n="$(cat "$tmp/wb.n")" -v hz="$(getconf CL
     '{d = $3 - $2; sub(/^[0-9]+:/, "", $1)
       if (d > 0) {printf "  %-16s %6.1f us\n", $1, d * 1e6 / hz / n; s += d}}
      END {printf "  %-16s %6.1f us\n", "total", s * 1e6 / hz / n}'
+kill "$wpid"; wait "$wpid" 2>/dev/null || true
+wpid=
+kill "$(cat "$tmp/nginx.pid")"
+echo "== the store alone (bench_store, same calls per message as the core, one thread)"
+"$build/tests/unit/store/bench_store" -n 200000 --dir "$tmp" | tee "$tmp/store.out"
+store_rate=$(awk '/msg\/s of CPU/ {print $1}' "$tmp/store.out")
+printf 'ratio the store alone would allow (one core, nothing else running) %.3f\n' \
+    "$(awk -v a="$store_rate" -v b="$(cat "$tmp/nginx.rps")" 'BEGIN {print a/b}')"
 echo "200 answers $ok (other $other), inbound messages stored $stored, outbox rows $outboxed" \
     "($sent delivered to the callback)"
 if [ "$ok" -gt "$stored" ] || [ "$stored" -gt "$outboxed" ]; then
