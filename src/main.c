@@ -12,6 +12,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -224,6 +226,36 @@ static int check_state_dir(const char *dir)
     return 0;
 }
 
+/*
+ * One warblerd per database. The store's write connection caches rows it
+ * wrote (docs/ARCHITECTURE.md, Storage), which is exact only while it is
+ * the database's only writer: a second daemon on the same file is refused
+ * here, by name. The flock on <database>.lock is held for the life of the
+ * process; the kernel drops it when the process ends, SIGKILL included.
+ * Returns the descriptor to keep open, or -1.
+ */
+static int lock_database(const struct wb_config *cfg)
+{
+    char path[4096];
+    (void)snprintf(path, sizeof(path), "%s.lock", cfg->store.path);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0) {
+        wb_log(WB_LOG_ERROR, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK) {
+            wb_log(WB_LOG_ERROR, "database %s is in use by another warblerd (lock %s)",
+                   cfg->store.path, path);
+        } else {
+            wb_log(WB_LOG_ERROR, "%s: %s", path, strerror(errno));
+        }
+        (void)close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 static void write_port_file(const char *path, int port)
 {
     char tmp[4096];
@@ -247,6 +279,10 @@ static int run(struct daemon *d, const char *port_file)
     int rc = 1;
 
     if (check_state_dir(d->cfg->state_dir) != 0) {
+        return 1;
+    }
+    int lock_fd = lock_database(d->cfg);
+    if (lock_fd < 0) {
         return 1;
     }
     wb_metrics_init();
@@ -294,6 +330,7 @@ out:
     }
     wb_server_free(d->srv);
     wb_core_free(d->core);
+    (void)close(lock_fd);
     wb_log(WB_LOG_NOTICE, "warblerd stopped");
     return rc;
 }

@@ -178,6 +178,15 @@ class ApiChannel(unittest.TestCase):
         st, body = self.d.post_message("reload-2", "rl-2", "and now?")
         self.assertEqual(st, 200)
 
+    def test_second_daemon_on_the_database_refused(self):
+        # same config, so the same database: the caches of the running one stay exact
+        r = subprocess.run([wbtest.warblerd_path(), "-c", self.d.conf], capture_output=True,
+                           text=True, timeout=20)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("is in use by another warblerd", self.d.read_log() + r.stderr)
+        st, _ = self.d.post_message("lock-1", "lk-1", "still here?")
+        self.assertEqual(st, 200)
+
     def test_config_check(self):
         ok = subprocess.run([wbtest.warblerd_path(), "-t", "-c", self.d.conf],
                             capture_output=True, text=True)
