@@ -44,8 +44,13 @@ static int wal_hook(void *ctx, sqlite3 *db, const char *name, int pages)
 {
     struct wb_sq_ckpt *k = ctx;
     if (pages >= CATCHUP_PAGES) {
-        /* SQLITE_BUSY while the thread is in a pass: the next commit tries again */
-        (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        /*
+         * SQLITE_BUSY while the thread is in a pass: the next commit tries
+         * again. Should that keep happening (a slow disk), FULL waits for
+         * the pass to end (busy timeout) rather than let the WAL grow.
+         */
+        int mode = pages >= 4 * CATCHUP_PAGES ? SQLITE_CHECKPOINT_FULL : SQLITE_CHECKPOINT_PASSIVE;
+        (void)sqlite3_wal_checkpoint_v2(db, name, mode, NULL, NULL);
         return SQLITE_OK;
     }
     if (pages >= PASSIVE_PAGES) {
