@@ -10,8 +10,9 @@
  * the only lws call made off this thread; LWS_CALLBACK_EVENT_WAIT_CANCELLED
  * drains the inbox. A batch commit completes many requests at once, so the
  * core skips lws_cancel_service() (a pipe write, and a wakeup here) while
- * an earlier one has not been drained yet. Completions find their request by id in a small hash
- * map, so a client that hung up meanwhile is simply skipped.
+ * an earlier one has not been drained yet. Completions find their
+ * request by id in a small hash map, so a client that hung up meanwhile
+ * is simply skipped.
  *
  * Thread: loop, except wb_server_stop/wake and on_done (core thread).
  */
