@@ -275,7 +275,6 @@ static enum wb_status append_bot_message(struct wb_core *c, const struct ctx *x,
                                          struct wb_err *err)
 {
     struct wb_store_message sm;
-    int64_t seq;
     memset(&sm, 0, sizeof(sm));
     sm.conversation_id = x->conv.id;
     sm.direction = WB_DIR_OUT;
@@ -285,7 +284,7 @@ static enum wb_status append_bot_message(struct wb_core *c, const struct ctx *x,
     sm.text = text;
     sm.delivery = delivery;
     sm.created_ms = x->now;
-    return wb_store_message_append(c->store, &sm, mid_out, &seq, err);
+    return wb_store_message_append(c->store, &sm, mid_out, NULL, err);
 }
 
 /* Forget the rows written after mark (their savepoint was rolled back). */
@@ -541,7 +540,7 @@ static enum wb_status ingest(struct wb_core *c, struct ctx *x, struct result *re
     const struct wb_inbound *in = x->in;
     struct wb_msg_ref ref;
     struct wb_store_message sm;
-    int64_t contact_id, seq;
+    int64_t contact_id;
     enum wb_status st;
 
     st = wb_store_message_find(c->store, x->m->channel_id, in->external_id, &ref, err);
@@ -580,7 +579,7 @@ static enum wb_status ingest(struct wb_core *c, struct ctx *x, struct result *re
     sm.raw = in->raw;
     sm.raw_len = in->raw_len;
     sm.created_ms = x->now;
-    st = wb_store_message_append(c->store, &sm, &res->message_id, &seq, err);
+    st = wb_store_message_append(c->store, &sm, &res->message_id, NULL, err);
     if (st == WB_OK) {
         res->conversation_id = x->conv.id;
     }

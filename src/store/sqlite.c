@@ -416,7 +416,7 @@ void wb_store_close(struct wb_store *st)
     }
     wb_sq_ckpt_stop(st);
     if (st->cached) {
-        wb_sq_caches_free(&st->cache);
+        wb_sq_caches_clear(&st->cache);
     }
     for (size_t i = 0; i < WB_ARRAY_LEN(st->stmts); i++) {
         (void)sqlite3_finalize(st->stmts[i]);

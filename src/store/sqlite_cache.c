@@ -71,11 +71,6 @@ void wb_sq_map_clear(struct wb_sq_map *m)
     gen_free(&m->old, m->free_val);
 }
 
-void wb_sq_map_free(struct wb_sq_map *m)
-{
-    wb_sq_map_clear(m);
-}
-
 /* Put into the current generation, rotating first when it is full. */
 static void cur_put(struct wb_sq_map *m, uint64_t h, const void *key, size_t klen, void *val)
 {
@@ -161,13 +156,6 @@ void wb_sq_caches_init(struct wb_sq_caches *c)
     wb_sq_map_init(&c->ident, ident_free);
     wb_sq_map_init(&c->conv, conv_free);
     wb_sq_map_init(&c->newest, free);
-}
-
-void wb_sq_caches_free(struct wb_sq_caches *c)
-{
-    wb_sq_map_free(&c->ident);
-    wb_sq_map_free(&c->conv);
-    wb_sq_map_free(&c->newest);
 }
 
 void wb_sq_caches_clear(struct wb_sq_caches *c)

@@ -64,9 +64,12 @@ struct wb_sq_newest {
 };
 
 void wb_sq_map_init(struct wb_sq_map *m, void (*free_val)(void *));
-void wb_sq_map_free(struct wb_sq_map *m);
+/* Free every entry; the map stays usable (and allocates again on the next put). */
 void wb_sq_map_clear(struct wb_sq_map *m);
-/* The value stored under key, or NULL. Valid until the next put or clear. */
+/*
+ * The value stored under key, or NULL. Valid until the next call on the
+ * same map: a get that moves an entry up may retire the old generation.
+ */
 void *wb_sq_map_get(struct wb_sq_map *m, const void *key, size_t klen);
 /* Store val (owned) under key, replacing (and freeing) an older value. */
 void wb_sq_map_put(struct wb_sq_map *m, const void *key, size_t klen, void *val);
@@ -79,7 +82,7 @@ struct wb_sq_caches {
 };
 
 void wb_sq_caches_init(struct wb_sq_caches *c);
-void wb_sq_caches_free(struct wb_sq_caches *c);
+/* Free every entry: after any rollback, and at close. */
 void wb_sq_caches_clear(struct wb_sq_caches *c);
 
 struct wb_sq_ident *wb_sq_ident_get(struct wb_sq_caches *c, const char *channel_id,

@@ -1,14 +1,17 @@
 /*
  * sqlite_model.c - contacts, identities, conversations and messages.
  *
- * DESIGN: dedupe is the database's job: messages has UNIQUE(channel_id,
- * external_id), and its violation comes back as WB_ERR_DUPLICATE, so a
- * re-delivered webhook costs one failed insert and no prior lookup.
- * Sequence numbers come from conversations.last_seq, bumped by the same
- * atomic section that inserts the message (UPDATE ... RETURNING), so the
- * seq of a rolled-back message is handed out again and a thread never has
- * gaps. Identities are found or created; a new identity always gets a new
- * contact: joining contacts needs proof and is never done here.
+ * DESIGN: dedupe is the database's guarantee: messages has
+ * UNIQUE(channel_id, external_id), and its violation comes back as
+ * WB_ERR_DUPLICATE (the core still looks a message up first, to answer a
+ * re-delivery with the stored ids). Sequence numbers come from
+ * conversations.last_seq, bumped by the same atomic section that inserts
+ * the message (a guarded UPDATE from the cached last_seq, else UPDATE ...
+ * RETURNING), so the seq of a rolled-back message is handed out again and
+ * a thread never has gaps. Identities are found or created; a new identity
+ * always gets a new contact: joining contacts needs proof and is never
+ * done here. Every call that changes an identity or conversation row
+ * updates the write connection's caches (sqlite_cache.h).
  *
  * Thread: the connection's thread.
  */
